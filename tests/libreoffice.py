@@ -1,0 +1,107 @@
+"""Drive a real LibreOffice (headless) from tests: recalculate-and-convert, and UNO edits.
+
+LibreOffice's own Python (Debian's python3-uno, for /usr/bin/python3) runs the UNO
+script in a subprocess, so the test interpreter needs no ``uno`` module.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+
+SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
+UNO_PYTHON = next(
+    (
+        p
+        for p in ("/usr/bin/python3", "/usr/lib/libreoffice/program/python")
+        if Path(p).exists()
+        and subprocess.run([p, "-c", "import uno"], capture_output=True).returncode == 0
+    ),
+    None,
+)
+
+needs_libreoffice = pytest.mark.skipif(
+    SOFFICE is None, reason="LibreOffice (soffice) is not installed; .ci/run installs it"
+)
+needs_uno = pytest.mark.skipif(
+    SOFFICE is None or UNO_PYTHON is None,
+    reason="LibreOffice with python3-uno is not installed; .ci/run installs both",
+)
+
+# Recalculate every formula on load, whatever cached values the file carries.
+_RECALC_PROFILE = """<?xml version="1.0" encoding="UTF-8"?>
+<oor:items xmlns:oor="http://openoffice.org/2001/registry"
+ xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="OOXMLRecalcMode" oor:op="fuse"><value>0</value></prop></item>
+<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="ODFRecalcMode" oor:op="fuse"><value>0</value></prop></item>
+</oor:items>
+"""
+
+
+def make_profile(root: Path) -> str:
+    user = root / "user"
+    user.mkdir(parents=True, exist_ok=True)
+    (user / "registrymodifications.xcu").write_text(_RECALC_PROFILE, encoding="utf-8")
+    return root.as_uri()
+
+
+def recalc_convert(src: Path, out_dir: Path, fmt: str = "xlsx") -> Path:
+    """Open ``src`` in LibreOffice with recalculation on load and save it as ``fmt``."""
+    assert SOFFICE
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as profile:
+        filt = {"xlsx": "xlsx:Calc MS Excel 2007 XML", "pdf": "pdf"}[fmt]
+        proc = subprocess.run(
+            [
+                SOFFICE,
+                f"-env:UserInstallation={make_profile(Path(profile))}",
+                "--headless",
+                "--norestore",
+                "--convert-to",
+                filt,
+                "--outdir",
+                str(out_dir),
+                str(src),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=180,
+            env={**os.environ, "HOME": profile},
+        )
+    out = out_dir / (src.stem + "." + fmt)
+    assert proc.returncode == 0 and out.exists(), proc.stdout + proc.stderr
+    return out
+
+
+def uno_edit(src: Path, dst: Path, actions: list[dict]) -> dict:
+    """Apply ``actions`` to ``src`` through UNO in a real LibreOffice and save ``dst`` as xlsx.
+
+    Returns what the script reports (values LibreOffice calculated, by defined name).
+    """
+    import json
+
+    assert UNO_PYTHON and SOFFICE
+    script = Path(__file__).with_name("uno_script.py")
+    with tempfile.TemporaryDirectory() as profile:
+        proc = subprocess.run(
+            [
+                UNO_PYTHON,
+                str(script),
+                SOFFICE,
+                make_profile(Path(profile)),
+                str(src),
+                str(dst),
+                json.dumps(actions),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=240,
+            env={**os.environ, "HOME": profile},
+        )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return json.loads(proc.stdout.strip().splitlines()[-1])

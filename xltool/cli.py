@@ -1,0 +1,200 @@
+"""The command line: parse, call the library, render, exit (0 ok, 1 findings, 2 usage)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import __version__
+from .errors import XltoolError
+from .i18n import current_lang, set_lang, t
+from .issue import issue_forms, plan_forms
+from .spec import load_builtin, load_spec
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+class _Group(click.Group):
+    """Turns every XltoolError into one line on stderr and exit code 2."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except XltoolError as exc:
+            click.echo(f"xltool: {exc.text(current_lang())}", err=True)
+            ctx.exit(2)
+        except KeyboardInterrupt:
+            click.echo("xltool: interrupted", err=True)
+            ctx.exit(130)
+
+
+@click.group(cls=_Group, context_settings=CONTEXT)
+@click.version_option(__version__, "-V", "--version", prog_name="xltool")
+@click.option(
+    "--lang",
+    type=click.Choice(["zh", "en"]),
+    default=None,
+    help="Language of messages (default: zh, or $XLTOOL_LANG).",
+)
+def main(lang: str | None) -> None:
+    """xltool: issue Excel self-evaluation forms (绩效自评表) and verify the returned copies.
+
+    \b
+    Examples:
+      xltool new                                   # a blank form in ./forms/
+      xltool new --roster 部门名单.csv --year 2025 --indicators 指标.csv
+      xltool verify returned/ --format json
+    """
+    set_lang(lang or os.environ.get("XLTOOL_LANG") or "zh")
+
+
+def _spec_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    f = click.option(
+        "--spec",
+        "spec_file",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="A spec file for a kind outside the package.",
+    )(f)
+    return click.option(
+        "--kind", default="dept-overall", show_default=True, help="Built-in form kind."
+    )(f)
+
+
+@main.command(context_settings=CONTEXT)
+@_spec_option
+@click.option("--department", help="Department name (部门名称) for one form.")
+@click.option("--code", help="Department code (部门编码) for one form.")
+@click.option("--year", type=click.IntRange(1990, 2200), help="Year (年度) of the evaluation.")
+@click.option(
+    "--roster",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="CSV or XLSX with one department per row (部门名称/department required).",
+)
+@click.option(
+    "--indicators",
+    "indicators_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="CSV or XLSX of indicators: 一级指标,二级指标,三级指标,年度指标值,分值.",
+)
+@click.option(
+    "--data",
+    "data_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="JSON form data (one form or a list), issued already filled.",
+)
+@click.option(
+    "--spare-rows",
+    type=click.IntRange(0, 200),
+    default=None,
+    help="Empty rows under every 二级指标 group [default: the spec's, 2].",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("forms"),
+    show_default=True,
+    help="Folder for the workbooks.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="File name for a single form (instead of one derived from code and department).",
+)
+@click.option(
+    "--password", default="", help="Sheet and structure protection password (none by default)."
+)
+@click.option("--force", is_flag=True, help="Overwrite existing workbooks.")
+def new(
+    kind: str,
+    spec_file: Path | None,
+    department: str | None,
+    code: str | None,
+    year: int | None,
+    roster: Path | None,
+    indicators_file: Path | None,
+    data_file: Path | None,
+    spare_rows: int | None,
+    out_dir: Path,
+    output: Path | None,
+    password: str,
+    force: bool,
+) -> None:
+    """Issue formatted, protected form workbooks with live formulas.
+
+    \b
+    With no options, writes a blank dept-overall form into ./forms/.
+    Examples:
+      xltool new
+      xltool new --department 岳麓区商务局 --year 2025
+      xltool new --roster 部门名单.xlsx --indicators 指标.csv --year 2025 --out 2025表
+      xltool new --data sample_workbooks/yuelu-commerce-2019.json \
+                 -o sample_workbooks/yuelu-commerce-2019.xlsx --force
+    """
+    spec = load_spec(spec_file) if spec_file else load_builtin(kind)
+    if department and roster:
+        raise click.UsageError("--department and --roster do not go together")
+    forms = plan_forms(
+        spec,
+        department=department,
+        year=year,
+        code=code,
+        roster=roster,
+        indicators=indicators_file,
+        data=data_file,
+    )
+    if output and len(forms) != 1:
+        raise click.UsageError("--output names one file; use --out DIR for a batch")
+    with _progress(len(forms), t("progress_new")) as advance:
+        issued = issue_forms(
+            spec,
+            forms,
+            output.parent if output else out_dir,
+            names=[output.name] if output else None,
+            force=force,
+            spare_rows=spare_rows,
+            password=password,
+            progress=advance,
+        )
+    if len(issued) == 1:
+        click.echo(t("issued_one", path=issued[0].path))
+    else:
+        click.echo(t("issued_many", n=len(issued), dir=out_dir))
+
+
+@contextmanager
+def _progress(total: int, label: str) -> Iterator[Callable[[Path], None]]:
+    """A progress bar on stderr for batches, only when stderr is a terminal."""
+    if total < 2 or not sys.stderr.isatty():
+        yield lambda _path: None
+        return
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    with Progress(
+        TextColumn(label),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as bar:
+        task = bar.add_task(label, total=total)
+        yield lambda _path: bar.advance(task)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

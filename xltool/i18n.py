@@ -1,0 +1,30 @@
+"""Chinese by default, English on request: the language setting and the CLI's own lines.
+
+Finding messages live with the finding catalogue (:mod:`xltool.findings`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+_LANG = {"value": "zh"}
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    "progress_new": ("生成", "Issuing"),
+    "progress_verify": ("校验", "Verifying"),
+    "issued_one": ("已生成 {path}", "Wrote {path}"),
+    "issued_many": ("已生成 {n} 个工作簿，位于 {dir}", "Wrote {n} workbooks to {dir}"),
+}
+
+
+def set_lang(lang: str) -> None:
+    _LANG["value"] = "en" if lang == "en" else "zh"
+
+
+def current_lang() -> str:
+    return _LANG["value"]
+
+
+def t(key: str, **kwargs: Any) -> str:
+    zh, en = MESSAGES[key]
+    return (zh if current_lang() == "zh" else en).format(**kwargs)

@@ -1,0 +1,58 @@
+"""FormData: the values of one form, as the writer takes them and the reader returns them.
+
+Keys are the spec's field keys (its defined names) and indicator column keys, so one
+model serves every form kind. Computed values are not part of the data: they are
+derived by the rules.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .errors import InputError
+from .spec import NUMERIC_TYPES, Spec
+
+Scalar = str | float | int | None
+
+
+class FormData(BaseModel):
+    """One form's entered values (header, funds, goals) and indicator rows, in order."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: str = "dept-overall"
+    spec_version: int | None = None
+    fields: dict[str, Scalar] = Field(default_factory=dict)
+    indicators: list[dict[str, Scalar]] = Field(default_factory=list)
+
+
+def check_form_data(spec: Spec, data: FormData, where: str = "data") -> None:
+    """Refuse data that names fields the spec does not have, or numbers that are not."""
+    all_fields = spec.all_fields()
+    inputs = set(spec.input_fields())
+    for key, value in data.fields.items():
+        if key not in all_fields:
+            raise InputError(f"{where}: unknown field '{key}' for kind {spec.kind}")
+        if key not in inputs:
+            raise InputError(f"{where}: '{key}' is computed by the form and cannot be given")
+        _check_type(all_fields[key].type, value, f"{where}: {key}")
+    columns = {c.key: c for c in spec.indicators.columns}
+    for i, row in enumerate(data.indicators, start=1):
+        for key, value in row.items():
+            if key not in columns:
+                raise InputError(f"{where}: indicator {i}: unknown column '{key}'")
+            _check_type(columns[key].type, value, f"{where}: indicator {i}: {key}")
+
+
+def _check_type(type_: str, value: Any, where: str) -> None:
+    if value is None:
+        return
+    if type_ in NUMERIC_TYPES:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise InputError(f"{where}: expected a number, got {value!r}")
+        if type_ in ("count", "year") and value != int(value):
+            raise InputError(f"{where}: expected a whole number, got {value!r}")
+    elif not isinstance(value, str):
+        raise InputError(f"{where}: expected text, got {value!r}")

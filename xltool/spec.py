@@ -1,0 +1,286 @@
+"""Form specs: load and validate ``templates/<kind>.yaml``.
+
+A spec describes one form kind as data: its fields, the blocks they are laid out in,
+the indicator columns and framework, and the rules that derive computed values. The
+writer and the reader both take a spec through :mod:`xltool.layout`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import cache
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from .errors import SpecError
+
+FieldType = Literal["text", "longtext", "year", "count", "amount", "points", "score", "rate"]
+NUMERIC_TYPES = frozenset({"year", "count", "amount", "points", "score", "rate"})
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FieldSpec(_Strict):
+    label: str
+    label_en: str = ""
+    type: FieldType = "text"
+    required: bool = False
+    issuer: bool = False
+    """Set by the issuer (prefilled); the filer should not change it once prefilled."""
+
+
+class Column(_Strict):
+    key: str
+    label: str
+    label_en: str = ""
+    type: FieldType = "text"
+    width: float = 12
+    issuer: bool = False
+
+
+class HeaderItem(_Strict):
+    field: str
+    span: int = Field(ge=1)
+
+
+class TitleBlock(_Strict):
+    type: Literal["title"]
+
+
+class HeaderBlock(_Strict):
+    type: Literal["header"]
+    rows: list[list[HeaderItem]]
+
+
+class FundRow(_Strict):
+    key: str
+    label: str
+    label_en: str = ""
+
+
+class RowsColumns(_Strict):
+    rows: list[str]
+    columns: list[str]
+
+
+class FundsBlock(_Strict):
+    type: Literal["funds"]
+    section: str
+    label_span: int = Field(ge=1)
+    columns: list[Column]
+    rows: list[FundRow]
+    inputs: RowsColumns
+    dashes: RowsColumns | None = None
+    required: list[str] = []
+
+
+class GoalsBlock(_Strict):
+    type: Literal["goals"]
+    section: str
+    fields: list[str]
+
+
+class IndicatorsBlock(_Strict):
+    type: Literal["indicators"]
+    section: str
+    spare_rows: int = Field(default=2, ge=0, le=200)
+    columns: list[Column]
+    framework: dict[str, list[str]]
+
+
+class TotalBlock(_Strict):
+    type: Literal["total"]
+    label: str
+    points: str
+    score: str
+
+
+Block = Annotated[
+    TitleBlock | HeaderBlock | FundsBlock | GoalsBlock | IndicatorsBlock | TotalBlock,
+    Field(discriminator="type"),
+]
+
+
+class RuleSpec(_Strict):
+    target: str
+    type: Literal["sum", "ratio", "ref"]
+    of: list[str] | str | None = None
+    numerator: str | None = None
+    denominator: str | None = None
+
+
+class Profile(_Strict):
+    name: str
+    points_total: float
+    rate_warning_below: float | None = None
+
+
+class Spec(_Strict):
+    kind: str
+    version: int
+    name: str
+    name_en: str = ""
+    sheet: str
+    title: str
+    font: str = "宋体"
+    section_width: float = 12
+    profile: Profile
+    fields: dict[str, FieldSpec]
+    blocks: list[Block]
+    rules: list[RuleSpec]
+    source_hash: str = ""
+
+    @model_validator(mode="after")
+    def _one_of_each_block(self) -> Spec:
+        kinds = [b.type for b in self.blocks]
+        for needed in ("indicators", "total"):
+            if kinds.count(needed) != 1:
+                raise ValueError(f"a spec needs exactly one '{needed}' block")
+        return self
+
+    # --- derived views -------------------------------------------------------------
+    @property
+    def indicators(self) -> IndicatorsBlock:
+        return next(b for b in self.blocks if isinstance(b, IndicatorsBlock))
+
+    @property
+    def funds(self) -> FundsBlock | None:
+        return next((b for b in self.blocks if isinstance(b, FundsBlock)), None)
+
+    @property
+    def total(self) -> TotalBlock:
+        return next(b for b in self.blocks if isinstance(b, TotalBlock))
+
+    @property
+    def width(self) -> int:
+        """Columns in the grid: the section column plus one per indicator column."""
+        return 1 + len(self.indicators.columns)
+
+    def all_fields(self) -> dict[str, FieldSpec]:
+        """Every scalar field, the fund grid's expanded (``fund_<row>_<column>``)."""
+        out = dict(self.fields)
+        funds = self.funds
+        if funds:
+            for row in funds.rows:
+                for col in funds.columns:
+                    key = f"fund_{row.key}_{col.key}"
+                    out[key] = FieldSpec(
+                        label=f"{row.label}·{col.label}",
+                        label_en=f"{row.label_en} · {col.label_en}",
+                        type=col.type,
+                        required=key in funds.required,
+                    )
+        return out
+
+    def input_fields(self) -> list[str]:
+        """Scalar fields the filer (or issuer) types in, in layout order."""
+        computed = {r.target for r in self.rules}
+        dashes = self.dash_fields()
+        return [k for k in self.all_fields() if k not in computed and k not in dashes]
+
+    def dash_fields(self) -> set[str]:
+        funds = self.funds
+        if not funds or not funds.dashes:
+            return set()
+        return {f"fund_{r}_{c}" for r in funds.dashes.rows for c in funds.dashes.columns}
+
+    def column(self, key: str) -> Column:
+        return next(c for c in self.indicators.columns if c.key == key)
+
+
+TEMPLATES_DIRS = (
+    Path(__file__).parent / "templates",  # installed wheel
+    Path(__file__).parent.parent / "templates",  # source checkout
+)
+
+
+def templates_dir() -> Path:
+    for d in TEMPLATES_DIRS:
+        if d.is_dir():
+            return d
+    raise SpecError("xltool is installed without its templates/ folder")
+
+
+def builtin_kinds() -> list[str]:
+    return sorted(p.stem for p in templates_dir().glob("*.yaml"))
+
+
+@cache
+def load_builtin(kind: str) -> Spec:
+    path = templates_dir() / f"{kind}.yaml"
+    if not path.is_file():
+        known = ", ".join(builtin_kinds())
+        raise SpecError(f"unknown form kind '{kind}' (known: {known})")
+    return load_spec(path)
+
+
+def load_spec(path: Path) -> Spec:
+    """Load and validate a spec file; a bad spec raises :class:`SpecError` with the place."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        raw = yaml.safe_load(text)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise SpecError(f"{path}: cannot read the spec: {exc}") from None
+    if not isinstance(raw, dict):
+        raise SpecError(f"{path}: a spec is a YAML mapping")
+    digest = hashlib.sha256(
+        json.dumps(raw, sort_keys=True, ensure_ascii=False).encode()
+    ).hexdigest()
+    try:
+        spec = Spec.model_validate({**raw, "source_hash": digest})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise SpecError(f"{path}: {where}: {first['msg']}") from None
+    _check_references(spec, path)
+    return spec
+
+
+def _check_references(spec: Spec, path: Path) -> None:
+    fields = spec.all_fields()
+    columns = {c.key for c in spec.indicators.columns}
+    for needed in ("level1", "level2", "name", "points", "score"):
+        if needed not in columns:
+            raise SpecError(f"{path}: the indicators block needs a '{needed}' column")
+
+    def known(name: str) -> bool:
+        if name.startswith("indicators."):
+            return name.split(".", 1)[1] in columns
+        return name in fields
+
+    for rule in spec.rules:
+        names = [rule.target, *_rule_sources(rule)]
+        for name in names:
+            if not known(name):
+                raise SpecError(f"{path}: rule for '{rule.target}' names unknown field '{name}'")
+    for block in spec.blocks:
+        if isinstance(block, HeaderBlock):
+            for row in block.rows:
+                used = sum(1 + item.span for item in row)
+                if used > spec.width:
+                    raise SpecError(
+                        f"{path}: a header row is {used} columns wide, the grid {spec.width}"
+                    )
+                for item in row:
+                    if item.field not in fields:
+                        raise SpecError(f"{path}: header names unknown field '{item.field}'")
+        if (
+            isinstance(block, FundsBlock)
+            and block.label_span + len(block.columns) != spec.width - 1
+        ):
+            raise SpecError(f"{path}: the funds block is not {spec.width - 1} columns wide")
+
+
+def _rule_sources(rule: RuleSpec) -> list[str]:
+    of = rule.of if isinstance(rule.of, list) else [rule.of] if rule.of else []
+    return [*of, *(n for n in (rule.numerator, rule.denominator) if n)]
+
+
+def spec_summary(spec: Spec) -> dict[str, Any]:
+    return {"kind": spec.kind, "version": spec.version, "name": spec.name, "hash": spec.source_hash}
