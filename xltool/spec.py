@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -162,8 +162,15 @@ class Spec(_Strict):
         """Columns in the grid: the section column plus one per indicator column."""
         return 1 + len(self.indicators.columns)
 
-    def all_fields(self) -> dict[str, FieldSpec]:
+    @cached_property
+    def fields_by_key(self) -> dict[str, FieldSpec]:
         """Every scalar field, the fund grid's expanded (``fund_<row>_<column>``)."""
+        return self._expand_fields()
+
+    def all_fields(self) -> dict[str, FieldSpec]:
+        return self.fields_by_key
+
+    def _expand_fields(self) -> dict[str, FieldSpec]:
         out = dict(self.fields)
         funds = self.funds
         if funds:
@@ -180,15 +187,23 @@ class Spec(_Strict):
 
     def input_fields(self) -> list[str]:
         """Scalar fields the filer (or issuer) types in, in layout order."""
+        return list(self._input_fields)
+
+    @cached_property
+    def _input_fields(self) -> tuple[str, ...]:
         computed = {r.target for r in self.rules}
         dashes = self.dash_fields()
-        return [k for k in self.all_fields() if k not in computed and k not in dashes]
+        return tuple(k for k in self.all_fields() if k not in computed and k not in dashes)
 
     def dash_fields(self) -> set[str]:
+        return set(self._dash_fields)
+
+    @cached_property
+    def _dash_fields(self) -> frozenset[str]:
         funds = self.funds
         if not funds or not funds.dashes:
-            return set()
-        return {f"fund_{r}_{c}" for r in funds.dashes.rows for c in funds.dashes.columns}
+            return frozenset()
+        return frozenset(f"fund_{r}_{c}" for r in funds.dashes.rows for c in funds.dashes.columns)
 
     def column(self, key: str) -> Column:
         return next(c for c in self.indicators.columns if c.key == key)

@@ -157,7 +157,13 @@ def write_form(
 
     wb = _Workbook(
         target,
-        {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False},
+        {
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "strings_to_numbers": False,
+            # Parts are assembled in memory: no temp file per part (a form is small).
+            "in_memory": True,
+        },
     )
     wb.structure_password = info.password
     fmt = _Formats(wb, spec.font)
@@ -207,6 +213,8 @@ def _write_grid(
     heights: dict[int, float] = {}
 
     def need(area: Area, text: Any, base: float = 20.0) -> None:
+        if not isinstance(text, str) and area.row in heights:
+            return
         width = sum(widths[area.col : area.last_col + 1])
         lines = _lines(str(text) if text is not None else "", width)
         per_row = lines * LINE_HEIGHT / (area.last_row - area.row + 1) + 6

@@ -1,0 +1,112 @@
+"""Issue 500 department workbooks from a roster and compare with a bare XlsxWriter loop.
+
+The baseline writes the same cell values (labels, inputs, formula texts) with no formats,
+validations, names, metadata or protection, with the same XlsxWriter options (in memory).
+Both run in this process, one after the other.
+
+    python benchmarks/bench_new.py [--count 500]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import tempfile
+import time
+from pathlib import Path
+
+import xlsxwriter
+
+from xltool.issue import issue_forms, plan_forms
+from xltool.layout import compute_layout, plan_groups
+from xltool.model import FormData
+from xltool.rules import ordered_rules
+from xltool.spec import load_builtin
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def make_roster(path: Path, count: int) -> None:
+    with path.open("w", newline="", encoding="utf-8-sig") as f:
+        w = csv.writer(f)
+        w.writerow(
+            [
+                "部门编码",
+                "部门名称",
+                "人员编制",
+                "实有人数",
+                "fund_current_initial",
+                "fund_current_adjusted",
+            ]
+        )
+        for i in range(count):
+            w.writerow([f"{i:04d}", f"第{i}号部门", 10 + i % 7, 9 + i % 5, 100 + i, 120 + i])
+
+
+def make_indicators(path: Path) -> None:
+    seed = json.loads((ROOT / "sample_workbooks" / "yuelu-commerce-2019.json").read_text("utf-8"))
+    with path.open("w", newline="", encoding="utf-8-sig") as f:
+        w = csv.writer(f)
+        w.writerow(["一级指标", "二级指标", "三级指标", "年度指标值", "分值"])
+        for row in seed["indicators"]:
+            w.writerow([row["level1"], row["level2"], row["name"], row["target"], row["points"]])
+
+
+def bare_loop(forms: list[FormData], out: Path) -> None:
+    """The same values in the same cells, plain: labels, inputs, formula text."""
+    spec = load_builtin("dept-overall")
+    rules = ordered_rules(spec)
+    for i, form in enumerate(forms):
+        layout = compute_layout(spec, plan_groups(spec, form.indicators))
+        wb = xlsxwriter.Workbook(
+            out / f"{i}.xlsx", {"strings_to_formulas": False, "in_memory": True}
+        )
+        ws = wb.add_worksheet(spec.sheet)
+        for label in layout.labels:
+            ws.write_string(label.area.row, label.area.col, label.text)
+        for name, area in layout.fields.items():
+            value = form.fields.get(name)
+            if value is not None:
+                ws.write(area.row, area.col, value)
+        for rule in rules:
+            area = layout.fields[rule.target]
+            ws.write_formula(area.row, area.col, "=" + rule.formula(layout.address))
+        for group in layout.groups:
+            for r, row in enumerate(group.rows, start=group.first):
+                for key, col in layout.columns.items():
+                    if row.get(key) is not None:
+                        ws.write(r, col, row[key])
+        wb.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--count", type=int, default=500)
+    args = parser.parse_args()
+    spec = load_builtin("dept-overall")
+    with tempfile.TemporaryDirectory() as tmp:
+        tmpdir = Path(tmp)
+        make_roster(tmpdir / "roster.csv", args.count)
+        make_indicators(tmpdir / "ind.csv")
+        forms = plan_forms(
+            spec, roster=tmpdir / "roster.csv", indicators=tmpdir / "ind.csv", year=2025
+        )
+
+        (tmpdir / "bare").mkdir()
+        start = time.perf_counter()
+        bare_loop(forms, tmpdir / "bare")
+        bare = time.perf_counter() - start
+
+        start = time.perf_counter()
+        issue_forms(spec, forms, tmpdir / "xltool")
+        ours = time.perf_counter() - start
+
+    print(f"workbooks:            {args.count}")
+    print(f"bare xlsxwriter loop: {bare:6.2f} s  {args.count / bare:6.1f} workbooks/s")
+    print(f"xltool new:           {ours:6.2f} s  {args.count / ours:6.1f} workbooks/s")
+    print(f"ratio xltool/bare:    {ours / bare:6.2f}")
+
+
+if __name__ == "__main__":
+    main()
