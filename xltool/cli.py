@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -15,7 +16,9 @@ from . import __version__
 from .errors import XltoolError
 from .i18n import current_lang, set_lang, t
 from .issue import issue_forms, plan_forms
+from .sniff import Limits
 from .spec import load_builtin, load_spec
+from .verify import Bounds, collect_paths, report_json, verify_paths
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -169,8 +172,102 @@ def new(
         click.echo(t("issued_many", n=len(issued), dir=out_dir))
 
 
+@main.command(context_settings=CONTEXT)
+@click.argument("paths", nargs=-1, required=True)
+@_spec_option
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text for people, json for machines (one document on stdout).",
+)
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(1, 256),
+    default=None,
+    help="Worker processes [default: cores].",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(1, 3600),
+    default=60,
+    show_default=True,
+    help="Seconds per file.",
+)
+@click.option(
+    "--max-bytes",
+    type=click.IntRange(1),
+    default=Limits.max_bytes,
+    show_default=True,
+    help="Largest input file.",
+)
+@click.option(
+    "--max-cells",
+    type=click.IntRange(1),
+    default=Limits.max_cells,
+    show_default=True,
+    help="Most cells per workbook.",
+)
+def verify(
+    paths: tuple[str, ...],
+    kind: str,
+    spec_file: Path | None,
+    fmt: str,
+    jobs: int | None,
+    timeout: float,
+    max_bytes: int,
+    max_cells: int,
+) -> None:
+    """Check returned workbooks: recompute every total, find tampering, say what to fix.
+
+    PATHS are files, directories (searched for *.xlsx and *.xlsm) or globs. Inputs are
+    only read, never written. Exit code 0: every file ok; 1: any error or unreadable
+    file; 2: usage error.
+
+    \b
+    Examples:
+      xltool verify 回收/
+      xltool verify 'returned/*.xlsx' --format json > report.json
+      xltool --lang en verify form.xlsx
+    """
+    spec = load_spec(spec_file) if spec_file else None
+    files, skipped = collect_paths(paths)
+    if not files:
+        raise click.UsageError("nothing to check: no .xlsx or .xlsm files in the given paths")
+    lang = current_lang()
+    limits = Limits(max_bytes=max_bytes, max_cells=max_cells)
+    with _progress(len(files), t("progress_verify")) as advance:
+        results = verify_paths(
+            files,
+            spec=spec,
+            limits=limits,
+            jobs=jobs,
+            bounds=Bounds(seconds=timeout),
+            progress=advance,
+        )
+    if fmt == "json":
+        click.echo(json.dumps(report_json(results, lang), ensure_ascii=False, indent=2))
+    else:
+        from rich.console import Console
+
+        from .render.terminal import render_file, render_summary
+
+        console = Console(
+            highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 160
+        )
+        for result in results:
+            render_file(console, result, lang)
+        for path in skipped:
+            click.echo(t("skipped_lock", path=path), err=True)
+        render_summary(console, results, lang)
+    sys.exit(0 if all(r.status == "ok" for r in results) else 1)
+
+
 @contextmanager
-def _progress(total: int, label: str) -> Iterator[Callable[[Path], None]]:
+def _progress(total: int, label: str) -> Iterator[Callable[[Any], None]]:
     """A progress bar on stderr for batches, only when stderr is a terminal."""
     if total < 2 or not sys.stderr.isatty():
         yield lambda _path: None

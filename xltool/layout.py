@@ -62,10 +62,21 @@ class Group:
         return self.first + len(self.rows) - 1
 
 
+@dataclass(frozen=True)
+class Anchor:
+    """A block's first label: where the reader looks for the block when names are gone."""
+
+    text: str
+    row: int
+    col: int
+    fields: tuple[str, ...]
+
+
 @dataclass
 class Layout:
     spec: Spec
     fields: dict[str, Area] = field(default_factory=dict)
+    anchors: list[Anchor] = field(default_factory=list)
     labels: list[Label] = field(default_factory=list)
     columns: dict[str, int] = field(default_factory=dict)
     groups: list[Group] = field(default_factory=list)
@@ -135,6 +146,7 @@ def compute_layout(spec: Spec, groups: list[Group]) -> Layout:
     width = spec.width
     row = 0
     for block in spec.blocks:
+        labels_before, fields_before = len(lay.labels), set(lay.fields)
         if isinstance(block, TitleBlock):
             lay.title_row = row
             lay.labels.append(Label("", Area(row, 0, row, width - 1), "title"))
@@ -149,6 +161,13 @@ def compute_layout(spec: Spec, groups: list[Group]) -> Layout:
             row = _place_indicators(lay, block, row)
         elif isinstance(block, TotalBlock):
             row = _place_total(lay, block, row)
+        first = next(
+            (lb for lb in lay.labels[labels_before:] if lb.text and lb.role != "section"), None
+        )
+        first = first or next((lb for lb in lay.labels[labels_before:] if lb.text), None)
+        if first:
+            new_fields = tuple(k for k in lay.fields if k not in fields_before)
+            lay.anchors.append(Anchor(first.text, first.area.row, first.area.col, new_fields))
     lay.last_row = row - 1
     return lay
 

@@ -205,6 +205,26 @@ class Spec(_Strict):
             return frozenset()
         return frozenset(f"fund_{r}_{c}" for r in funds.dashes.rows for c in funds.dashes.columns)
 
+    def sections(self) -> dict[str, tuple[str, str]]:
+        """Field → (section key, section label), for "this whole section is empty"."""
+        out: dict[str, tuple[str, str]] = {}
+        for block in self.blocks:
+            if isinstance(block, HeaderBlock):
+                for row in block.rows:
+                    for item in row:
+                        out[item.field] = ("header", "表头")
+            elif isinstance(block, FundsBlock):
+                label = block.section.replace("\n", "")
+                for key in self.all_fields():
+                    if key.startswith("fund_"):
+                        out[key] = ("funds", label)
+            elif isinstance(block, GoalsBlock):
+                for name in block.fields:
+                    out[name] = ("goals", block.section)
+        for key, spec in self.all_fields().items():
+            out.setdefault(key, (key, spec.label))
+        return out
+
     def column(self, key: str) -> Column:
         return next(c for c in self.indicators.columns if c.key == key)
 

@@ -1,0 +1,347 @@
+"""What was read → findings and recomputed totals. Every rule's Python face runs here
+over the entered values; formulas are held against the rules' Excel faces at the
+positions the reader found (so rows shifted by insertion are no difference)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from openpyxl.utils.cell import get_column_letter
+
+from .findings import Finding
+from .read import Reading
+from .rules import Sum, is_number, ordered_rules, recompute
+
+TOLERANCE = 0.005
+
+
+@dataclass
+class Totals:
+    budget_initial: float | None
+    budget_adjusted: float | None
+    executed: float | None
+    execution_rate: float | None
+    points: float | None
+    score: float | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def check(reading: Reading) -> tuple[list[Finding], Totals, dict[str, Any]]:
+    """Findings (reader's first), the totals, and every recomputed value by field."""
+    spec = reading.spec
+    findings = list(reading.findings)
+    rules = ordered_rules(spec)
+    rows = [r.values for r in reading.indicators]
+    counted = [r.values for r in reading.indicators if r.inside]
+    recomputed = recompute(rules, reading.values, rows)
+    findings += _required(reading)
+    findings += _negatives(reading)
+    findings += _computed_cells(reading, rules, recompute(rules, reading.values, counted))
+    findings += _funds(reading, recomputed)
+    findings += _indicator_rows(reading)
+    if "indicators" not in reading.missing_blocks and spec.total.points in reading.positions:
+        points = recomputed.get(spec.total.points)
+        if is_number(points) and abs(points - spec.profile.points_total) > TOLERANCE:
+            findings.append(
+                Finding(
+                    "points-total",
+                    sheet=reading.sheet,
+                    cell=reading.cell(spec.total.points),
+                    field=spec.total.points,
+                    found=points,
+                    expected=spec.profile.points_total,
+                )
+            )
+    totals = Totals(
+        budget_initial=_num(recomputed.get("fund_total_initial")),
+        budget_adjusted=_num(recomputed.get("fund_total_adjusted")),
+        executed=_num(recomputed.get("fund_total_executed")),
+        execution_rate=_num(recomputed.get("fund_total_rate")),
+        points=_num(recomputed.get(spec.total.points)),
+        score=_num(recomputed.get(spec.total.score)),
+    )
+    return _dedupe(findings), totals, recomputed
+
+
+def _num(value: Any) -> float | None:
+    return value if is_number(value) else None
+
+
+def _required(reading: Reading) -> list[Finding]:
+    """One finding per section when a whole section is empty, else one per field."""
+    spec = reading.spec
+    fields = spec.all_fields()
+    out: list[Finding] = []
+    sections: dict[tuple[str, str], list[str]] = {}
+    section_of = spec.sections()
+    for name in spec.input_fields():
+        if fields[name].required and name in reading.positions:
+            sections.setdefault(section_of[name], []).append(name)
+    for (section, section_label), names in sections.items():
+        empty = [n for n in names if reading.values.get(n) in (None, "")]
+        if not empty:
+            continue
+        if len(empty) == len(names) and len(names) > 1:
+            out.append(
+                Finding(
+                    "required-missing",
+                    sheet=reading.sheet,
+                    cell=reading.cell(names[0]),
+                    field=section,
+                    context={"label": section_label},
+                )
+            )
+        else:
+            out += [
+                Finding(
+                    "required-missing",
+                    sheet=reading.sheet,
+                    cell=reading.cell(n),
+                    field=n,
+                    context={"label": fields[n].label},
+                )
+                for n in empty
+            ]
+    if "indicators" not in reading.missing_blocks and not any(
+        r.values.get("score") is not None for r in reading.indicators
+    ):
+        first = reading.block[0]
+        col = get_column_letter(reading.columns["score"])
+        out.append(
+            Finding(
+                "required-missing",
+                sheet=reading.sheet,
+                cell=f"{col}{first}",
+                field="indicators.score",
+                context={"label_zh": "绩效指标得分", "label_en": "indicator scores"},
+            )
+        )
+    return out
+
+
+def _negatives(reading: Reading) -> list[Finding]:
+    fields = reading.spec.all_fields()
+    out = [
+        Finding(
+            "value-negative",
+            sheet=reading.sheet,
+            cell=reading.cell(n),
+            field=n,
+            found=v,
+            context={"label": fields[n].label},
+        )
+        for n, v in reading.values.items()
+        if is_number(v) and v < 0
+    ]
+    for row in reading.indicators:
+        for key in ("points", "score"):
+            v = row.values.get(key)
+            if is_number(v) and v < 0:
+                out.append(
+                    Finding(
+                        "value-negative",
+                        sheet=reading.sheet,
+                        cell=_cell(reading, key, row.row),
+                        field=f"indicators.{key}",
+                        found=v,
+                        context={"label": _row_label(row.values)},
+                    )
+                )
+    return out
+
+
+def _normalise_formula(text: str) -> str:
+    return re.sub(r"[\s$]", "", text.lstrip("=")).upper()
+
+
+def _computed_cells(
+    reading: Reading, rules: list[Any], recomputed: dict[str, Any]
+) -> list[Finding]:
+    fields = reading.spec.all_fields()
+    out: list[Finding] = []
+    for rule in rules:
+        name = rule.target
+        if name not in reading.positions or any(
+            s not in reading.positions and not s.startswith("indicators.") for s in rule.sources
+        ):
+            continue
+        if (
+            any(s.startswith("indicators.") for s in rule.sources)
+            and "indicators" in reading.missing_blocks
+        ):
+            continue
+        cell, label = reading.cell(name), fields[name].label
+        expected_value = recomputed.get(name)
+        if reading.formulas.get(name) is None:
+            found = reading.constants.get(name)
+            is_fund_sum = isinstance(rule, Sum) and name.startswith("fund_")
+            differs = not _same(found, expected_value)
+            code = "fund-sum-mismatch" if is_fund_sum and differs else "formula-overwritten"
+            out.append(
+                Finding(
+                    code,
+                    sheet=reading.sheet,
+                    cell=cell,
+                    field=name,
+                    found=found,
+                    expected=expected_value,
+                    context={"label": label},
+                )
+            )
+            continue
+        expected_formula = "=" + rule.formula(reading.address)
+        found_formula = reading.formulas[name] or ""
+        if _normalise_formula(found_formula) != _normalise_formula(expected_formula):
+            out.append(
+                Finding(
+                    "formula-altered",
+                    sheet=reading.sheet,
+                    cell=cell,
+                    field=name,
+                    found=found_formula if found_formula.startswith("=") else "=" + found_formula,
+                    expected=expected_formula,
+                    context={"label": label},
+                )
+            )
+            continue
+        saved = reading.cached.get(name)
+        if saved is not None and not _same(saved, expected_value):
+            out.append(
+                Finding(
+                    "cached-value-mismatch",
+                    sheet=reading.sheet,
+                    cell=cell,
+                    field=name,
+                    found=saved,
+                    expected=expected_value,
+                    context={"label": label},
+                )
+            )
+    return out
+
+
+def _same(a: Any, b: Any) -> bool:
+    if a in (None, "") and b in (None, ""):
+        return True
+    if is_number(a) and is_number(b):
+        return abs(a - b) <= TOLERANCE
+    return a == b
+
+
+def _funds(reading: Reading, recomputed: dict[str, Any]) -> list[Finding]:
+    funds = reading.spec.funds
+    if funds is None:
+        return []
+    out = []
+    for row in funds.rows:
+        adjusted_key, executed_key = f"fund_{row.key}_adjusted", f"fund_{row.key}_executed"
+        adjusted = recomputed.get(adjusted_key, reading.values.get(adjusted_key))
+        executed = recomputed.get(executed_key, reading.values.get(executed_key))
+        if (
+            is_number(adjusted)
+            and is_number(executed)
+            and executed > adjusted + TOLERANCE
+            and executed_key in reading.positions
+        ):
+            out.append(
+                Finding(
+                    "execution-over-budget",
+                    sheet=reading.sheet,
+                    cell=reading.cell(executed_key),
+                    field=executed_key,
+                    found=executed,
+                    expected=adjusted,
+                    context={"label": row.label},
+                )
+            )
+    return out
+
+
+def _indicator_rows(reading: Reading) -> list[Finding]:
+    out: list[Finding] = []
+    labels = {c.key: c.label for c in reading.spec.indicators.columns}
+    for row in reading.indicators:
+        v = row.values
+        label = _row_label(v)
+        if not row.inside:
+            out.append(
+                Finding(
+                    "indicator-outside-sum",
+                    sheet=reading.sheet,
+                    cell=_cell(reading, "name", row.row),
+                    field="indicators",
+                    context={"label": label},
+                )
+            )
+        missing = [k for k in ("name", "points", "score") if v.get(k) in (None, "")]
+        if missing:
+            out.append(
+                Finding(
+                    "indicator-incomplete",
+                    sheet=reading.sheet,
+                    cell=_cell(reading, missing[0], row.row),
+                    field=f"indicators.{missing[0]}",
+                    context={
+                        "label": label,
+                        "missing_zh": "、".join(labels[k] for k in missing),
+                        "missing_en": ", ".join(labels[k] for k in missing),
+                    },
+                )
+            )
+        score, points = v.get("score"), v.get("points")
+        if is_number(score) and is_number(points):
+            if score > points + TOLERANCE:
+                out.append(
+                    Finding(
+                        "score-over-points",
+                        sheet=reading.sheet,
+                        cell=_cell(reading, "score", row.row),
+                        field="indicators.score",
+                        found=score,
+                        expected=points,
+                        context={"label": label},
+                    )
+                )
+            elif (
+                score < points - TOLERANCE
+                and "reason" in reading.columns
+                and v.get("reason") in (None, "")
+            ):
+                out.append(
+                    Finding(
+                        "reason-missing",
+                        sheet=reading.sheet,
+                        cell=_cell(reading, "reason", row.row),
+                        field="indicators.reason",
+                        found=score,
+                        expected=points,
+                        context={"label": label},
+                    )
+                )
+    return out
+
+
+def _row_label(values: dict[str, Any]) -> str:
+    return str(values.get("name") or f"{values.get('level2') or ''}空行")
+
+
+def _cell(reading: Reading, key: str, row: int) -> str:
+    return f"{get_column_letter(reading.columns[key])}{row}"
+
+
+def _dedupe(findings: list[Finding]) -> list[Finding]:
+    """One root cause, one finding: a cell already reported as not a number is not also
+    reported by rules that read it."""
+    seen: set[tuple[str, str | None, str | None]] = set()
+    out = []
+    for f in findings:
+        key = (f.code, f.sheet, f.cell)
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(f)
+    return out

@@ -1,0 +1,286 @@
+"""Findings are data: one catalogue of stable codes, each with its severity and its
+Chinese and English message templates. Every renderer (terminal, JSON, annotated
+workbook, roll-up) works from :class:`Finding` objects built here."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from dataclasses import field as dc_field
+from typing import Any, Literal
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True)
+class Code:
+    code: str
+    severity: Severity
+    title_zh: str
+    title_en: str
+    zh: str
+    en: str
+
+
+_CATALOGUE = [
+    Code(
+        "file-unreadable",
+        "error",
+        "文件无法读取",
+        "File unreadable",
+        "文件无法读取：{reason}。请用 Excel/WPS 打开确认后另存为 .xlsx 再报送",
+        "The file cannot be read: {reason}. Open it in Excel/WPS and save it again as .xlsx",
+    ),
+    Code(
+        "file-encrypted",
+        "error",
+        "文件已加密",
+        "File encrypted",
+        "文件设置了打开密码，无法校验。请取消密码（文件→信息→保护工作簿→用密码进行加密，清空）后重新报送",
+        "The file is password-encrypted and cannot be checked. Remove the password and send it again",
+    ),
+    Code(
+        "file-legacy-format",
+        "error",
+        "文件格式不对",
+        "Wrong file format",
+        "文件是 {format} 格式，请用 Excel/WPS 打开后“另存为”Excel 工作簿（.xlsx）再报送",
+        "The file is {format}; open it and use Save As → Excel Workbook (.xlsx)",
+    ),
+    Code(
+        "template-unknown",
+        "error",
+        "不是本表样",
+        "Unknown template",
+        "不是 xltool 发放的表样，也未识别出「{name}」的结构：{reason}",
+        "Not a form xltool issued, and the layout of {name} was not recognised: {reason}",
+    ),
+    Code(
+        "template-version",
+        "warning",
+        "表样版本不同",
+        "Other template version",
+        "此表按表样 {kind} 第 {found} 版发放，当前为第 {expected} 版；已按可识别的结构读取",
+        "Issued from spec {kind} version {found}; the current version is {expected}. Read as far as recognised",
+    ),
+    Code(
+        "structure-changed",
+        "error",
+        "表格结构被改动",
+        "Structure changed",
+        "{place}：找不到「{label}」{what}，表格结构被改动，无法可靠读取该部分。请使用原表填写",
+        "{place}: '{label}' {what} is missing; the layout was changed and this part cannot be read. Use the issued form",
+    ),
+    Code(
+        "sheet-renamed",
+        "warning",
+        "工作表被改名",
+        "Sheet renamed",
+        "表单工作表名称应为「{expected}」，现为「{found}」；已按内容识别，请改回原名",
+        "The form sheet should be named '{expected}', found '{found}'; recognised by content. Rename it back",
+    ),
+    Code(
+        "required-missing",
+        "error",
+        "必填项为空",
+        "Required entry missing",
+        "{place}（{label}）未填写，请填写",
+        "{place} ({label}) is empty; fill it in",
+    ),
+    Code(
+        "not-a-number",
+        "error",
+        "不是数字",
+        "Not a number",
+        "{place}（{label}）应为数字，现为「{found}」，请只输入数字（金额单位万元）",
+        "{place} ({label}) must be a number, found '{found}'; enter digits only (amounts in 万元)",
+    ),
+    Code(
+        "value-coerced",
+        "warning",
+        "文本已转为数字",
+        "Text read as a number",
+        "{place}（{label}）是文本「{found}」，已按数字 {expected} 读取；请直接输入数字",
+        "{place} ({label}) holds the text '{found}', read as the number {expected}; enter it as a number",
+    ),
+    Code(
+        "value-negative",
+        "error",
+        "数值为负",
+        "Negative value",
+        "{place}（{label}）为 {found}，不能小于 0",
+        "{place} ({label}) is {found}; it cannot be below 0",
+    ),
+    Code(
+        "fund-sum-mismatch",
+        "error",
+        "合计不等于分项之和",
+        "Total is not the sum",
+        "{place}（{label}）为 {found}，不等于各分项之和 {expected}；合计公式被改写，请恢复公式或改正",
+        "{place} ({label}) is {found}, not the sum of its sub-rows {expected}; restore the formula",
+    ),
+    Code(
+        "execution-over-budget",
+        "warning",
+        "执行数超预算",
+        "Executed above budget",
+        "{place}（{label}）全年执行数 {found} 超过全年预算数 {expected}，请核实",
+        "{place} ({label}): executed {found} exceeds the adjusted budget {expected}; please check",
+    ),
+    Code(
+        "score-over-points",
+        "error",
+        "得分超过分值",
+        "Score above points",
+        "{place}（{label}）得分 {found} 超过分值 {expected}，请改为不超过 {expected} 的数",
+        "{place} ({label}): score {found} exceeds the points {expected}; enter at most {expected}",
+    ),
+    Code(
+        "points-total",
+        "error",
+        "分值合计不对",
+        "Points do not add up",
+        "{place}：各指标分值合计为 {found}，应为 {expected}，请核对分值",
+        "{place}: the indicators' points add up to {found}, expected {expected}",
+    ),
+    Code(
+        "reason-missing",
+        "error",
+        "缺少偏差原因",
+        "Reason missing",
+        "{place}（{label}）得分 {found} 低于分值 {expected}，请填写偏差原因分析及改进措施",
+        "{place} ({label}): score {found} is below the points {expected}; give the reason and remedy",
+    ),
+    Code(
+        "indicator-incomplete",
+        "error",
+        "指标行不完整",
+        "Indicator row incomplete",
+        "{place}（{label}）已填写部分内容，但缺少{missing}，请补全或清空该行",
+        "{place} ({label}) is partly filled but lacks {missing}; complete or clear the row",
+    ),
+    Code(
+        "indicator-outside-sum",
+        "error",
+        "指标行在合计范围外",
+        "Indicator outside the totals",
+        "{place}（{label}）位于指标区之外，总分公式不计入该行；请在指标区内的空行或组内插入行填写",
+        "{place} ({label}) lies outside the indicator block, so the totals do not count it; use a row inside the block",
+    ),
+    Code(
+        "formula-overwritten",
+        "error",
+        "公式被覆盖",
+        "Formula overwritten",
+        "{place}（{label}）应为公式，现为数值 {found}（应为 {expected}）；请勿覆盖公式，可使用原表或撤销修改",
+        "{place} ({label}) should hold a formula but holds the value {found} (expected {expected}); restore the formula",
+    ),
+    Code(
+        "formula-altered",
+        "error",
+        "公式被改动",
+        "Formula altered",
+        "{place}（{label}）的公式为「{found}」，应为「{expected}」；请恢复原公式",
+        "{place} ({label}) has the formula '{found}', expected '{expected}'; restore it",
+    ),
+    Code(
+        "cached-value-mismatch",
+        "warning",
+        "保存值与重算值不同",
+        "Saved value differs",
+        "{place}（{label}）文件保存的值为 {found}，重新计算为 {expected}；请在 Excel/WPS 中重算（F9）后保存",
+        "{place} ({label}): the saved value {found} differs from the recomputed {expected}; recalculate and save",
+    ),
+    Code(
+        "macro-present",
+        "warning",
+        "含有宏",
+        "Macros present",
+        "工作簿包含 VBA 宏（未执行）；请另存为不含宏的 .xlsx",
+        "The workbook carries VBA macros (not run); save it as a macro-free .xlsx",
+    ),
+    Code(
+        "external-link",
+        "warning",
+        "含有外部链接",
+        "External links",
+        "工作簿链接了其他文件（{found}），数值可能随之变化；请断开链接（数据→编辑链接→断开）",
+        "The workbook links to other files ({found}); values may change with them. Break the links",
+    ),
+]
+
+CATALOGUE: dict[str, Code] = {c.code: c for c in _CATALOGUE}
+
+
+@dataclass
+class Finding:
+    """One problem: where, which rule, what was found and what was expected."""
+
+    code: str
+    sheet: str | None = None
+    cell: str | None = None
+    field: str | None = None
+    found: Any = None
+    expected: Any = None
+    context: dict[str, Any] = dc_field(default_factory=dict)
+    internal: bool = False
+
+    @property
+    def severity(self) -> Severity:
+        return CATALOGUE[self.code].severity
+
+    def message(self, lang: str = "zh") -> str:
+        code = CATALOGUE[self.code]
+        template = code.zh if lang == "zh" else code.en
+        place = f"{self.sheet}!{self.cell}" if self.sheet and self.cell else (self.sheet or "")
+        values = {
+            "place": place,
+            "label": "",
+            "found": _show(self.found, lang),
+            "expected": _show(self.expected, lang),
+            **{k: _show(v, lang) for k, v in self.context.items()},
+        }
+        suffix = f"_{lang}"
+        values.update({k[: -len(suffix)]: v for k, v in self.context.items() if k.endswith(suffix)})
+        if not values["label"]:
+            values["label"] = self.field or ""
+        try:
+            return template.format_map(_Default(values))
+        except (IndexError, ValueError):  # a stray brace in found text
+            return f"{code.title_zh if lang == 'zh' else code.title_en}: {place}"
+
+    def to_json(self, lang: str = "zh") -> dict[str, Any]:
+        out = {
+            "code": self.code,
+            "severity": self.severity,
+            "sheet": self.sheet,
+            "cell": self.cell,
+            "field": self.field,
+            "message": self.message(lang),
+            "found": _jsonable(self.found),
+            "expected": _jsonable(self.expected),
+        }
+        if self.internal:
+            out["internal"] = True
+        return out
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class _Default(dict):
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def _show(value: Any, lang: str) -> str:
+    if value is None:
+        return "空" if lang == "zh" else "empty"
+    if isinstance(value, float):
+        return f"{value:.6f}".rstrip("0").rstrip(".")
+    return str(value)
+
+
+def _jsonable(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)

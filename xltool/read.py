@@ -1,0 +1,510 @@
+"""A returned .xlsx → what the filer entered, where it stands, and how the computed cells
+look now (formula text and the value the spreadsheet program saved).
+
+Tolerant: fields are found by the workbook's defined names first, then by the labels
+the layout puts beside them, so inserted rows and LibreOffice/WPS re-saves still read.
+Messy numbers are converted and each conversion becomes a finding.
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+from defusedxml import ElementTree as SafeET
+from openpyxl.utils.cell import column_index_from_string, coordinate_from_string, get_column_letter
+
+from .findings import Finding
+from .layout import Anchor, Group, Layout, compute_layout, plan_groups
+from .rules import is_number
+from .spec import NUMERIC_TYPES, Spec, builtin_kinds, load_builtin
+from .values import parse_number
+from .write import META_SHEET
+
+Pos = tuple[int, int]  # 1-based (row, column), as openpyxl counts
+
+
+@dataclass
+class IndicatorRow:
+    row: int  # 1-based sheet row
+    values: dict[str, Any]
+    inside: bool = True  # inside the block the totals' formulas cover
+
+
+@dataclass
+class Reading:
+    """Everything verify needs from one workbook."""
+
+    spec: Spec
+    sheet: str
+    meta: dict[str, str]
+    positions: dict[str, Pos] = field(default_factory=dict)
+    values: dict[str, Any] = field(default_factory=dict)
+    formulas: dict[str, str | None] = field(default_factory=dict)
+    constants: dict[str, Any] = field(default_factory=dict)
+    cached: dict[str, Any] = field(default_factory=dict)
+    columns: dict[str, int] = field(default_factory=dict)  # indicator column key → 1-based col
+    block: tuple[int, int] = (0, -1)  # first and last 1-based rows of the indicator block
+    indicators: list[IndicatorRow] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    missing_blocks: set[str] = field(default_factory=set)
+
+    def cell(self, name: str) -> str:
+        row, col = self.positions[name]
+        return f"{get_column_letter(col)}{row}"
+
+    def address(self, name: str) -> str:
+        """A1 address in the returned workbook, for rules' Excel faces."""
+        if name.startswith("indicators."):
+            letter = get_column_letter(self.columns[name.split(".", 1)[1]])
+            return f"{letter}{self.block[0]}:{letter}{self.block[1]}"
+        return self.cell(name)
+
+
+class NotAForm(Exception):
+    """The workbook is not a form xltool knows (template-unknown)."""
+
+    def __init__(self, reason_zh: str, reason_en: str, name: str = "") -> None:
+        super().__init__(reason_en)
+        self.finding = Finding(
+            "template-unknown",
+            context={"reason_zh": reason_zh, "reason_en": reason_en, "name": name or "自评表"},
+        )
+
+
+def read_form(path: Path, spec: Spec | None = None) -> Reading:
+    """Read a returned workbook that passed :mod:`xltool.sniff`. Raises openpyxl's own
+    exceptions for damaged parts (the caller classifies them) and :class:`NotAForm`."""
+    wb = openpyxl.load_workbook(path, data_only=False, keep_links=False, rich_text=False)
+    try:
+        if not wb.worksheets:
+            raise ValueError("the workbook has no sheets (a missing sheet part, or strict OOXML)")
+        meta = _metadata(wb)
+        spec = spec or _spec_for(meta, wb)
+        ws, renamed = _form_sheet(wb, spec, meta)
+        reading = Reading(spec=spec, sheet=ws.title, meta=meta)
+        if renamed:
+            reading.findings.append(
+                Finding("sheet-renamed", sheet=ws.title, found=ws.title, expected=spec.sheet)
+            )
+        version = meta.get("spec_version")
+        if version and version != str(spec.version):
+            reading.findings.append(
+                Finding(
+                    "template-version",
+                    found=version,
+                    expected=spec.version,
+                    context={"kind": spec.kind},
+                )
+            )
+        cells = ws._cells  # real cells only: never walk max_row × max_column
+        layout = compute_layout(spec, _groups(spec, meta))
+        _locate(wb, ws, cells, layout, reading)
+        cached = _cached_values(path, wb, ws.title)
+        _read_fields(cells, cached, reading)
+        _read_indicators(cells, cached, reading)
+        return reading
+    finally:
+        wb.close()
+
+
+def _metadata(wb: Any) -> dict[str, str]:
+    meta: dict[str, str] = {}
+    if META_SHEET in wb.sheetnames:
+        for row in wb[META_SHEET].iter_rows(min_row=1, max_row=64, max_col=2, values_only=True):
+            if row and isinstance(row[0], str) and row[1] is not None:
+                meta[row[0]] = str(row[1])
+    if not meta.get("kind"):
+        try:
+            props = {p.name: p.value for p in wb.custom_doc_props.props}
+        except Exception:
+            props = {}
+        for key, value in props.items():
+            if isinstance(key, str) and key.startswith("xltool_") and value is not None:
+                meta.setdefault(key[len("xltool_") :], str(value))
+    return meta
+
+
+def _spec_for(meta: dict[str, str], wb: Any) -> Spec:
+    kind = meta.get("kind")
+    if kind:
+        if kind not in builtin_kinds():
+            raise NotAForm(
+                f"表样「{kind}」未知，请用 --spec 指定该表样的 spec 文件",
+                f"unknown form kind '{kind}'; pass its spec file with --spec",
+                kind,
+            )
+        return load_builtin(kind)
+    # No metadata (a re-typed copy): the kind whose labels the workbook carries.
+    for candidate in builtin_kinds():
+        spec = load_builtin(candidate)
+        if _sheet_by_labels(wb, spec) is not None:
+            return spec
+    raise NotAForm(
+        "没有 xltool 元数据，也找不到表样的标签（如「三级指标」「年度资金总额」）",
+        "no xltool metadata and none of the form's labels were found",
+    )
+
+
+def _header_labels(spec: Spec) -> set[str]:
+    return {c.label for c in spec.indicators.columns}
+
+
+def _sheet_by_labels(wb: Any, spec: Spec) -> Any | None:
+    wanted = _header_labels(spec)
+    best, best_hits = None, 0
+    for ws in wb.worksheets:
+        if ws.title == META_SHEET:
+            continue
+        texts = {_norm(c.value) for c in ws._cells.values() if isinstance(c.value, str)}
+        hits = len(wanted & texts)
+        if hits > best_hits:
+            best, best_hits = ws, hits
+    return best if best_hits >= max(3, len(wanted) // 2) else None
+
+
+def _form_sheet(wb: Any, spec: Spec, meta: dict[str, str]) -> tuple[Any, bool]:
+    expected = meta.get("sheet") or spec.sheet
+    if expected in wb.sheetnames:
+        return wb[expected], False
+    name = _names(wb).get("indicators")
+    if name and name[0] in wb.sheetnames:
+        return wb[name[0]], True
+    ws = _sheet_by_labels(wb, spec)
+    if ws is None:
+        raise NotAForm(
+            f"找不到工作表「{expected}」，也没有含表头标签的工作表",
+            f"no sheet '{expected}' and no sheet carries the form's column labels",
+            spec.name,
+        )
+    return ws, True
+
+
+def _groups(spec: Spec, meta: dict[str, str]) -> list[Group]:
+    try:
+        planned = json.loads(meta.get("groups", "[]"))
+        rows = [
+            {"level1": level1, "level2": level2}
+            for level1, level2, count in planned
+            for _ in range(int(count))
+        ]
+    except (ValueError, TypeError):
+        rows = []
+    return plan_groups(spec, rows, spare_rows=0) if rows else plan_groups(spec, [])
+
+
+def _names(wb: Any) -> dict[str, tuple[str, str]]:
+    """Workbook-scope defined names that point at one sheet range: name → (sheet, ref)."""
+    out: dict[str, tuple[str, str]] = {}
+    for name, defined in wb.defined_names.items():
+        try:
+            dests = list(defined.destinations)
+        except Exception:
+            continue
+        if len(dests) == 1 and "#REF" not in dests[0][1]:
+            out[name] = (dests[0][0], dests[0][1].replace("$", ""))
+    return out
+
+
+def _pos(ref: str) -> Pos:
+    letters, row = coordinate_from_string(ref.split(":")[0])
+    return row, column_index_from_string(letters)
+
+
+def _locate(wb: Any, ws: Any, cells: dict[Pos, Any], layout: Layout, reading: Reading) -> None:
+    """Where every field and the indicator block are: names first, then labels."""
+    spec = layout.spec
+    names = {k: v for k, v in _names(wb).items() if v[0] == ws.title}
+    label_index = _label_index(cells)
+    for anchor in layout.anchors:
+        by_name = {f: _pos(names[f][1]) for f in anchor.fields if f in names}
+        missing = [f for f in anchor.fields if f not in by_name]
+        if missing:
+            shift = _find_anchor(anchor, label_index)
+            if shift is None:
+                if anchor.fields:
+                    reading.missing_blocks.add(anchor.fields[0])
+                    reading.findings.append(
+                        Finding(
+                            "structure-changed",
+                            sheet=ws.title,
+                            field=anchor.fields[0],
+                            context={
+                                "label": anchor.text,
+                                "what_zh": "标签",
+                                "what_en": "label",
+                                "place": ws.title,
+                            },
+                        )
+                    )
+                continue
+            for f in missing:
+                area = layout.fields[f]
+                by_name[f] = (area.row + 1 + shift[0], area.col + 1 + shift[1])
+        reading.positions.update(by_name)
+
+    # the indicator block: its defined name, else between its header row and the total row
+    header_row = None
+    if "indicators" in names:
+        ref = names["indicators"][1]
+        first, last = ref.split(":") if ":" in ref else (ref, ref)
+        (r1, c1), (r2, _c2) = _pos(first), _pos(last)
+        reading.block = (r1, r2)
+        reading.columns = {c.key: c1 + i for i, c in enumerate(spec.indicators.columns)}
+        header_row = r1 - 1
+    else:
+        anchor = next(a for a in layout.anchors if a.row == layout.indicator_header)
+        shift = _find_anchor(anchor, label_index)
+        if shift is None:
+            reading.missing_blocks.add("indicators")
+            reading.findings.append(
+                Finding(
+                    "structure-changed",
+                    sheet=ws.title,
+                    field="indicators",
+                    context={
+                        "label": anchor.text,
+                        "what_zh": "表头",
+                        "what_en": "header",
+                        "place": ws.title,
+                    },
+                )
+            )
+            return
+        header_row = layout.indicator_header + 1 + shift[0]
+        reading.columns = {k: c + 1 + shift[1] for k, c in layout.columns.items()}
+        total_row = reading.positions.get(spec.total.points, (0, 0))[0]
+        last = (
+            total_row - 1
+            if total_row > header_row
+            else max(r for r, _c in cells)
+            if cells
+            else header_row
+        )
+        reading.block = (header_row + 1, last)
+    # every column the layout needs must still carry its label in the header row
+    for col in spec.indicators.columns:
+        found = _norm(_value(cells, header_row, reading.columns[col.key]))
+        if found != _norm(col.label):
+            reading.findings.append(
+                Finding(
+                    "structure-changed",
+                    sheet=ws.title,
+                    cell=f"{get_column_letter(reading.columns[col.key])}{header_row}",
+                    field=f"indicators.{col.key}",
+                    found=found or None,
+                    expected=col.label,
+                    context={
+                        "label": col.label,
+                        "what_zh": "列",
+                        "what_en": "column",
+                        "place": f"{ws.title}!{get_column_letter(reading.columns[col.key])}{header_row}",
+                    },
+                )
+            )
+            reading.missing_blocks.add("indicators")
+            break
+
+
+def _label_index(cells: dict[Pos, Any]) -> dict[str, list[Pos]]:
+    index: dict[str, list[Pos]] = {}
+    for pos, cell in cells.items():
+        if isinstance(cell.value, str) and len(cell.value) <= 80:
+            index.setdefault(_norm(cell.value), []).append(pos)
+    return index
+
+
+def _find_anchor(anchor: Anchor, index: dict[str, list[Pos]]) -> tuple[int, int] | None:
+    """Row and column shift of a block, from where its first label now stands."""
+    hits = index.get(_norm(anchor.text))
+    if not hits:
+        return None
+    expected = (anchor.row + 1, anchor.col + 1)
+    row, col = min(hits, key=lambda p: (abs(p[0] - expected[0]), abs(p[1] - expected[1])))
+    return row - expected[0], col - expected[1]
+
+
+def _norm(value: Any) -> str:
+    return re.sub(r"\s+", "", str(value)) if value is not None else ""
+
+
+def _value(cells: dict[Pos, Any], row: int, col: int) -> Any:
+    cell = cells.get((row, col))
+    return None if cell is None else cell.value
+
+
+def _cached_values(path: Path, wb: Any, sheet: str) -> dict[Pos, Any]:
+    """The values the spreadsheet program saved for formula cells (openpyxl drops them
+    when it reads formulas). One streaming pass over the sheet's XML."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            part = _sheet_part(zf, sheet)
+            if part is None:
+                return {}
+            out: dict[Pos, Any] = {}
+            ns_c = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}c"
+            ns_f = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}f"
+            ns_v = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}v"
+            with zf.open(part) as f:
+                for _event, elem in SafeET.iterparse(f, events=("end",)):
+                    if elem.tag != ns_c:
+                        continue
+                    if elem.find(ns_f) is not None and elem.get("r"):
+                        v = elem.find(ns_v)
+                        out[_pos(elem.get("r"))] = _typed_cached(
+                            elem.get("t"), v.text if v is not None else None
+                        )
+                    elem.clear()
+            return out
+    except Exception:  # cached values are a cross-check, never a reason to fail the read
+        return {}
+
+
+def _typed_cached(t: str | None, text: str | None) -> Any:
+    if text is None:
+        return None
+    if t in ("str", "inlineStr"):
+        return text
+    if t == "e":
+        return text  # '#DIV/0!' etc.
+    if t == "b":
+        return text == "1"
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+def _sheet_part(zf: zipfile.ZipFile, sheet: str) -> str | None:
+    ns = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+    rel_ns = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+    workbook = SafeET.fromstring(zf.read("xl/workbook.xml"))
+    rid = None
+    for node in workbook.iter(f"{ns}sheet"):
+        if node.get("name") == sheet:
+            rid = node.get(f"{rel_ns}id")
+    if rid is None:
+        return None
+    rels = SafeET.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
+    for rel in rels:
+        if rel.get("Id") == rid:
+            target = rel.get("Target", "")
+            return (
+                target.lstrip("/")
+                if target.startswith("/")
+                else posixpath.normpath(posixpath.join("xl", target))
+            )
+    return None
+
+
+def _read_fields(cells: dict[Pos, Any], cached: dict[Pos, Any], reading: Reading) -> None:
+    spec = reading.spec
+    fields = spec.all_fields()
+    computed = {r.target for r in spec.rules}
+    for name, (row, col) in reading.positions.items():
+        cell = cells.get((row, col))
+        raw = None if cell is None else cell.value
+        is_formula = cell is not None and cell.data_type == "f"
+        if name in computed:
+            if is_formula:
+                reading.formulas[name] = _formula_text(raw)
+                reading.cached[name] = cached.get((row, col))
+            else:
+                reading.formulas[name] = None
+                reading.constants[name] = raw
+            continue
+        if is_formula:  # a filer's own formula in an input cell: use what it computed
+            raw = cached.get((row, col))
+        reading.values[name] = coerce(
+            raw,
+            fields[name].type,
+            reading,
+            name,
+            f"{get_column_letter(col)}{row}",
+            fields[name].label,
+        )
+
+
+def _formula_text(raw: Any) -> str:
+    text = getattr(raw, "text", raw)  # ArrayFormula objects carry .text
+    return str(text or "")
+
+
+def _read_indicators(cells: dict[Pos, Any], cached: dict[Pos, Any], reading: Reading) -> None:
+    if "indicators" in reading.missing_blocks:
+        return
+    spec = reading.spec
+    first, last = reading.block
+    total_row = reading.positions.get(spec.total.points, (last + 1, 0))[0]
+    # rows inserted after the block (before 总分) are read, and flagged as outside the sums
+    end = max(last, total_row - 1)
+    level1 = level2 = None
+    for r in range(first, end + 1):
+        values: dict[str, Any] = {}
+        for col in spec.indicators.columns:
+            c = reading.columns[col.key]
+            cell = cells.get((r, c))
+            raw = None if cell is None else cell.value
+            if cell is not None and cell.data_type == "f":
+                raw = cached.get((r, c))
+            values[col.key] = coerce(
+                raw,
+                col.type,
+                reading,
+                f"indicators.{col.key}",
+                f"{get_column_letter(c)}{r}",
+                col.label,
+            )
+        # merged (or left blank) level cells carry the label from above
+        level1 = values["level1"] = values.get("level1") or level1
+        level2 = values["level2"] = values.get("level2") or level2
+        if any(
+            values.get(c.key) not in (None, "")
+            for c in spec.indicators.columns
+            if c.key not in ("level1", "level2")
+        ):
+            reading.indicators.append(IndicatorRow(r, values, inside=r <= last))
+
+
+def coerce(raw: Any, type_: str, reading: Reading, name: str, cell: str, label: str) -> Any:
+    """A cell's value as its field type wants it; every conversion leaves a finding."""
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return None
+    if type_ not in NUMERIC_TYPES:
+        if isinstance(raw, float) and raw.is_integer():
+            return str(int(raw))
+        return raw if isinstance(raw, str) else str(raw)
+    if is_number(raw):
+        return int(raw) if type_ in ("count", "year") and float(raw).is_integer() else raw
+    if isinstance(raw, str):
+        parsed = parse_number(raw)
+        if parsed.value is not None:
+            reading.findings.append(
+                Finding(
+                    "value-coerced",
+                    sheet=reading.sheet,
+                    cell=cell,
+                    field=name,
+                    found=raw,
+                    expected=parsed.value,
+                    context={"label": label},
+                )
+            )
+            return parsed.value
+    reading.findings.append(
+        Finding(
+            "not-a-number",
+            sheet=reading.sheet,
+            cell=cell,
+            field=name,
+            found=str(raw),
+            context={"label": label},
+        )
+    )
+    return raw if isinstance(raw, str) else str(raw)

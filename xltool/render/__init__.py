@@ -1,0 +1,1 @@
+"""Renderers over the same findings: terminal tables and the JSON report."""

@@ -1,0 +1,315 @@
+"""``xltool verify`` as a library: one file → a FileResult; many files → worker
+processes with a time and memory bound each, so one bad file never stops a batch."""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import hashlib
+import multiprocessing
+import os
+import sys
+import time
+import traceback
+import zipfile
+import zlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from multiprocessing.connection import wait
+from pathlib import Path
+from typing import Any
+from xml.etree.ElementTree import ParseError
+
+from defusedxml import DefusedXmlException
+
+from . import __version__
+from .check import Totals, check
+from .errors import XltoolError
+from .findings import Finding
+from .read import NotAForm, read_form
+from .sniff import Limits, sniff, unreadable
+from .spec import Spec
+
+SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm"}
+
+
+@dataclass
+class FileResult:
+    path: str
+    sha256: str = ""
+    bytes: int = 0
+    status: str = "unreadable"  # ok | invalid | unreadable
+    kind: str | None = None
+    spec_version: int | None = None
+    department: str | None = None
+    year: int | None = None
+    totals: dict[str, Any] | None = None
+    findings: list[Finding] = field(default_factory=list)
+    data: dict[str, Any] | None = None
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for f in self.findings if f.severity == "error")
+
+    @property
+    def warnings(self) -> int:
+        return sum(1 for f in self.findings if f.severity == "warning")
+
+    def to_json(self, lang: str = "zh") -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "sha256": self.sha256,
+            "bytes": self.bytes,
+            "status": self.status,
+            "kind": self.kind,
+            "spec_version": self.spec_version,
+            "department": self.department,
+            "year": self.year,
+            "totals": self.totals,
+            "findings": [f.to_json(lang) for f in self.findings],
+        }
+
+
+@dataclass(frozen=True)
+class Bounds:
+    seconds: float = 60.0
+    memory: int = 2 * 1024**3
+
+
+def collect_paths(args: Iterable[str]) -> tuple[list[Path], list[str]]:
+    """Files, directories (recursively: *.xlsx, *.xlsm) and globs → files, plus notes
+    about what was skipped (Excel's ~$ lock files)."""
+    files: list[Path] = []
+    notes: list[str] = []
+    for arg in args:
+        path = Path(arg)
+        if path.is_dir():
+            found = sorted(
+                p
+                for p in path.rglob("*")
+                if p.is_file() and p.suffix.lower() in SPREADSHEET_SUFFIXES
+            )
+        elif path.exists():
+            found = [path]
+        else:
+            found = sorted(Path(p) for p in glob.glob(arg, recursive=True) if Path(p).is_file())
+            if not found:
+                raise XltoolError(f"找不到 {arg}", f"no such file, directory or match: {arg}")
+        for p in found:
+            if p.name.startswith("~$"):
+                notes.append(str(p))
+            elif p not in files:
+                files.append(p)
+    return files, notes
+
+
+def verify_file(path: Path, spec: Spec | None = None, limits: Limits | None = None) -> FileResult:
+    """Check one returned workbook. Never raises for anything in the file."""
+    limits = limits or Limits()
+    result = FileResult(path=str(path))
+    try:
+        data = path.read_bytes() if path.stat().st_size <= limits.max_bytes else None
+        result.bytes = path.stat().st_size
+        result.sha256 = (
+            hashlib.sha256(data).hexdigest() if data is not None else _sha256_stream(path)
+        )
+    except OSError as exc:
+        result.findings.append(
+            unreadable(f"无法读取文件（{exc.strerror}）", f"cannot read the file ({exc.strerror})")
+        )
+        return result
+    sniffed = sniff(path, limits)
+    if sniffed.blocking:
+        result.findings.append(sniffed.blocking)
+        return result
+    try:
+        reading = read_form(path, spec)
+    except NotAForm as exc:
+        result.findings += [*sniffed.warnings, exc.finding]
+        result.status = "invalid"
+        return result
+    except Exception as exc:
+        result.findings.append(_classify(exc))
+        return result
+    findings, totals, _ = check(reading)
+    result.findings = [*sniffed.warnings, *findings]
+    result.kind = reading.spec.kind
+    result.spec_version = reading.spec.version
+    dept = reading.values.get("department")
+    result.department = str(dept) if dept is not None else reading.meta.get("department") or None
+    year = reading.values.get("year")
+    result.year = (
+        int(year) if isinstance(year, int | float) and not isinstance(year, bool) else None
+    )
+    result.totals = _totals_json(totals)
+    result.status = "invalid" if result.errors else "ok"
+    result.data = {
+        "fields": reading.values,
+        "indicators": [r.values for r in reading.indicators],
+    }
+    return result
+
+
+def _sha256_stream(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _totals_json(totals: Totals) -> dict[str, Any]:
+    return totals.as_dict()
+
+
+# Exceptions openpyxl is known to raise on damaged files, and what they mean.
+_KNOWN: list[tuple[type[BaseException], str, str]] = [
+    (zipfile.BadZipFile, "zip 包已损坏", "a damaged zip package"),
+    (zlib.error, "压缩数据已损坏", "corrupt compressed data"),
+    (KeyError, "缺少工作簿中引用的部件", "a part the workbook refers to is missing"),
+    (
+        IndexError,
+        "样式或共享字符串的编号超出范围",
+        "a style or shared-string index is out of range",
+    ),
+    (ParseError, "XML 格式错误", "malformed XML"),
+    (
+        DefusedXmlException,
+        "XML 含有被禁止的结构（DTD/实体）",
+        "forbidden XML constructs (DTD/entities)",
+    ),
+    (NotImplementedError, "使用了不支持的特性", "an unsupported feature"),
+    (EOFError, "文件被截断", "the file is truncated"),
+    (TypeError, "部件内容无效", "invalid part content"),
+    (ValueError, "单元格或部件的值无效", "invalid cell or part values"),
+    (OSError, "无效的工作簿部件", "an invalid workbook part"),
+]
+
+
+def _classify(exc: BaseException) -> Finding:
+    chain = [exc, exc.__cause__, exc.__context__]
+    for candidate in chain:
+        if candidate is None:
+            continue
+        if isinstance(candidate, MemoryError):
+            return unreadable("读取时内存超出上限", "the memory bound was exceeded while reading")
+        for kind, zh, en in _KNOWN:
+            if isinstance(candidate, kind):
+                detail = str(candidate)[:200]
+                return unreadable(f"{zh}（{detail}）", f"{en} ({detail})")
+    detail = f"{type(exc).__name__}: {exc}"[:300]
+    return unreadable(f"意外错误：{detail}", f"unexpected error: {detail}", internal=True)
+
+
+def _child(path: str, spec: Spec | None, limits: Limits, memory: int, conn: Any) -> None:
+    """Runs in a worker process: bound memory, verify, send the result back."""
+    try:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    except (ImportError, ValueError, OSError):  # not on Windows; bounds by time only
+        pass
+    try:
+        result = verify_file(Path(path), spec, limits)
+    except BaseException as exc:  # verify_file does not raise; this is the last net
+        result = FileResult(path=path)
+        result.findings.append(
+            unreadable(
+                f"意外错误：{exc!r}"[:300], f"unexpected error: {exc!r}"[:300], internal=True
+            )
+        )
+        traceback.print_exc(file=sys.stderr)
+    conn.send(result)
+    conn.close()
+
+
+def verify_paths(
+    paths: list[Path],
+    *,
+    spec: Spec | None = None,
+    limits: Limits | None = None,
+    jobs: int | None = None,
+    bounds: Bounds | None = None,
+    progress: Callable[[FileResult], None] | None = None,
+) -> list[FileResult]:
+    """Verify files in worker processes, ``jobs`` at a time, each within ``bounds``.
+    Results come back in the order of ``paths``."""
+    limits = limits or Limits()
+    bounds = bounds or Bounds()
+    jobs = max(1, jobs or os.cpu_count() or 1)
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    ctx = multiprocessing.get_context(method)
+    results: dict[int, FileResult] = {}
+    pending = list(enumerate(paths))[::-1]
+    running: dict[Any, tuple[int, Any, Any, float]] = {}
+    while pending or running:
+        while pending and len(running) < jobs:
+            index, path = pending.pop()
+            receiver, sender = ctx.Pipe(duplex=False)
+            proc = ctx.Process(
+                target=_child, args=(str(path), spec, limits, bounds.memory, sender), daemon=True
+            )
+            proc.start()
+            sender.close()
+            running[receiver] = (index, path, proc, time.monotonic())
+        ready = wait(list(running), timeout=0.5)
+        now = time.monotonic()
+        for receiver in list(running):
+            index, path, proc, started = running[receiver]
+            result = None
+            if receiver in ready:
+                try:
+                    result = receiver.recv()
+                except (EOFError, OSError):
+                    result = _died(path, proc)
+            elif now - started > bounds.seconds:
+                proc.kill()
+                result = FileResult(path=str(path))
+                result.findings.append(
+                    unreadable(
+                        f"读取超过 {bounds.seconds:g} 秒上限，已停止",
+                        f"reading took longer than the {bounds.seconds:g} s bound and was stopped",
+                    )
+                )
+            if result is None:
+                continue
+            proc.join(timeout=5)
+            receiver.close()
+            del running[receiver]
+            if not result.sha256:
+                with contextlib.suppress(OSError):
+                    result.sha256, result.bytes = _sha256_stream(path), path.stat().st_size
+            results[index] = result
+            if progress:
+                progress(result)
+    return [results[i] for i in range(len(paths))]
+
+
+def _died(path: Path, proc: Any) -> FileResult:
+    proc.join(timeout=5)
+    result = FileResult(path=str(path))
+    result.findings.append(
+        unreadable(
+            f"读取进程异常退出（退出码 {proc.exitcode}，可能超出内存上限）",
+            f"the reading process died (exit code {proc.exitcode}; memory bound exceeded?)",
+        )
+    )
+    return result
+
+
+def report_json(results: list[FileResult], lang: str = "zh") -> dict[str, Any]:
+    """The documented JSON report (keys are stable)."""
+    return {
+        "xltool": __version__,
+        "files": [r.to_json(lang) for r in results],
+        "summary": summary(results),
+    }
+
+
+def summary(results: list[FileResult]) -> dict[str, int]:
+    return {
+        "files": len(results),
+        "ok": sum(r.status == "ok" for r in results),
+        "invalid": sum(r.status == "invalid" for r in results),
+        "unreadable": sum(r.status == "unreadable" for r in results),
+    }
