@@ -56,6 +56,9 @@ def recalc_convert(src: Path, out_dir: Path, fmt: str = "xlsx") -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as profile:
         filt = {"xlsx": "xlsx:Calc MS Excel 2007 XML", "pdf": "pdf"}[fmt]
+        copy = Path(profile) / "input" / src.name
+        copy.parent.mkdir()
+        shutil.copyfile(src, copy)
         proc = subprocess.run(
             [
                 SOFFICE,
@@ -66,7 +69,7 @@ def recalc_convert(src: Path, out_dir: Path, fmt: str = "xlsx") -> Path:
                 filt,
                 "--outdir",
                 str(out_dir),
-                str(src),
+                str(copy),
             ],
             capture_output=True,
             text=True,
@@ -88,13 +91,17 @@ def uno_edit(src: Path, dst: Path, actions: list[dict]) -> dict:
     assert UNO_PYTHON and SOFFICE
     script = Path(__file__).with_name("uno_script.py")
     with tempfile.TemporaryDirectory() as profile:
+        # LibreOffice leaves a lock file beside what it opens: open a copy, never the input.
+        copy = Path(profile) / "input" / src.name
+        copy.parent.mkdir()
+        shutil.copyfile(src, copy)
         proc = subprocess.run(
             [
                 UNO_PYTHON,
                 str(script),
                 SOFFICE,
                 make_profile(Path(profile)),
-                str(src),
+                str(copy),
                 str(dst),
                 json.dumps(actions),
             ],

@@ -167,7 +167,7 @@ def test_directories_globs_and_lock_files(tmp_path: Path) -> None:
 def test_inputs_are_never_written(tmp_path: Path) -> None:
     folder = tmp_path / "ro"
     folder.mkdir()
-    for p in list(FAULTY.iterdir())[:8] + [SAMPLES / "yuelu-commerce-2019.xlsx"]:
+    for p in [*list(FAULTY.iterdir())[:8], SAMPLES / "yuelu-commerce-2019.xlsx"]:
         (folder / p.name).write_bytes(p.read_bytes())
     before = {
         p: (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime_ns)

@@ -104,6 +104,8 @@ def read_form(path: Path, spec: Spec | None = None) -> Reading:
                 )
             )
         cells = ws._cells  # real cells only: never walk max_row × max_column
+        if cells and (max(r for r, _c in cells) > 1_048_576 or max(c for _r, c in cells) > 16_384):
+            raise ValueError("a cell lies outside the sheet grid (row > 1048576 or column > XFD)")
         layout = compute_layout(spec, _groups(spec, meta))
         _locate(wb, ws, cells, layout, reading)
         cached = _cached_values(path, wb, ws.title)

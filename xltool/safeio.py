@@ -67,6 +67,7 @@ def atomic_output(path: Path, force: bool = False) -> Iterator[IO[bytes]]:
     try:
         with os.fdopen(fd, "wb") as handle:
             yield handle
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; outputs get the usual mode
         if force:
             os.replace(tmp, path)
         else:
@@ -90,3 +91,9 @@ def _link_no_clobber(tmp: Path, path: Path) -> None:
 def write_atomic(path: Path, writer: Callable[[IO[bytes]], object], force: bool = False) -> None:
     with atomic_output(path, force) as handle:
         writer(handle)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

@@ -199,6 +199,9 @@ def _check_zip(path: Path, limits: Limits) -> Sniffed:
             )
         if problem:
             return Sniffed(problem)
+        problem = _missing_sheet_part(zf, names)
+        if problem:
+            return Sniffed(problem)
         warnings = []
         if "xl/vbaProject.bin" in names or b"macroEnabled" in content_types:
             warnings.append(Finding("macro-present"))
@@ -344,4 +347,44 @@ def _scan_parts(
                         f"{name} has more than {limits.max_rows:,} rows (max_rows)",
                     )
                 chunk = f.read(1 * MiB)
+    return None
+
+
+def _missing_sheet_part(zf: zipfile.ZipFile, names: set[str]) -> Finding | None:
+    """A sheet the workbook lists but whose part is gone (openpyxl silently drops it)."""
+    import posixpath
+
+    from defusedxml import ElementTree as SafeET
+
+    if "xl/workbook.xml" not in names or "xl/_rels/workbook.xml.rels" not in names:
+        return unreadable(
+            "缺少工作簿部件（xl/workbook.xml）", "the workbook part (xl/workbook.xml) is missing"
+        )
+    try:
+        rels = SafeET.fromstring(_read_capped(zf, "xl/_rels/workbook.xml.rels", 4 * MiB))
+        workbook = SafeET.fromstring(_read_capped(zf, "xl/workbook.xml", 16 * MiB))
+    except Exception as exc:
+        return unreadable(
+            f"工作簿部件 XML 无效（{type(exc).__name__}）",
+            f"invalid workbook XML ({type(exc).__name__})",
+        )
+    targets = {}
+    for rel in rels:
+        target = rel.get("Target", "")
+        path = (
+            target.lstrip("/")
+            if target.startswith("/")
+            else posixpath.normpath(posixpath.join("xl", target))
+        )
+        targets[rel.get("Id")] = path
+    rel_ns = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+    for node in workbook.iter():
+        if node.tag.endswith("}sheet"):
+            path = targets.get(node.get(rel_ns))
+            if path is None or path not in names:
+                sheet = node.get("name")
+                return unreadable(
+                    f"工作表「{sheet}」的部件 {path} 缺失",
+                    f"the part {path} of sheet '{sheet}' is missing",
+                )
     return None

@@ -1,0 +1,79 @@
+"""A real client edits an issued form: LibreOffice (through UNO) enters values and
+inserts rows; `verify` reads the saved file and agrees with what LibreOffice computed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from xltool.verify import verify_file
+
+from .conftest import SAMPLES
+from .libreoffice import needs_uno, uno_edit
+
+pytestmark = [pytest.mark.libreoffice, needs_uno]
+
+
+def test_row_inserted_inside_the_block_by_libreoffice_reads_and_recomputes(tmp_path: Path) -> None:
+    out = tmp_path / "edited.xlsx"
+    lo = uno_edit(
+        SAMPLES / "yuelu-commerce-2019.xlsx",
+        out,
+        [
+            {"op": "unprotect"},
+            {"op": "set", "cell": "F7", "value": 3000},  # 当年财政拨款 全年执行数
+            {"op": "insert_rows", "row": 16, "count": 1},  # inside 数量指标
+            {"op": "set", "cell": "D16", "value": "指标6：新增外贸企业"},
+            {"op": "set", "cell": "E16", "value": "新增10家"},
+            {"op": "set", "cell": "F16", "value": "新增8家"},
+            {"op": "set", "cell": "G16", "value": 0},
+            {"op": "set", "cell": "H16", "value": 0},
+        ],
+    )
+    result = verify_file(out)
+    codes = [f.code for f in result.findings]
+    assert not [
+        c for c in codes if c in ("structure-changed", "formula-altered", "formula-overwritten")
+    ], codes
+    assert "cached-value-mismatch" not in codes
+    assert result.totals["executed"] == pytest.approx(lo["fund_total_executed"], abs=1e-9)
+    assert result.totals["execution_rate"] == pytest.approx(lo["fund_total_rate"], abs=1e-12)
+    assert result.totals["score"] == pytest.approx(lo["total_score"])
+    assert result.totals["points"] == pytest.approx(lo["total_points"])
+    assert lo["indicators"]["rows"] == [13, 51]  # LibreOffice grew the block by the row
+    names = [row["name"] for row in result.data["indicators"]]
+    assert names[2:6] == [
+        "指标3：外商直接投资",
+        "指标6：新增外贸企业",
+        "指标4：服务大科城建设",
+        "指标5：进出口总额",
+    ]
+    inserted = result.data["indicators"][3]
+    assert (inserted["level1"], inserted["level2"]) == ("产出指标", "数量指标")
+
+
+def test_libreoffice_resave_of_an_untouched_form_verifies_ok(tmp_path: Path) -> None:
+    out = tmp_path / "resaved.xlsx"
+    lo = uno_edit(SAMPLES / "yuelu-commerce-2019.xlsx", out, [])
+    result = verify_file(out)
+    assert result.status == "ok", [f.message("en") for f in result.findings]
+    assert result.findings == []
+    assert result.totals["execution_rate"] == pytest.approx(lo["fund_total_rate"])
+    assert round(result.totals["execution_rate"], 4) == 0.6646 and result.totals["score"] == 98.5
+
+
+def test_a_score_typed_over_a_formula_in_libreoffice_is_caught(tmp_path: Path) -> None:
+    out = tmp_path / "typed.xlsx"
+    uno_edit(
+        SAMPLES / "yuelu-commerce-2019.xlsx",
+        out,
+        [
+            {"op": "unprotect"},
+            {"op": "set", "cell": "H51", "value": 100},
+            {"op": "set", "cell": "E7", "value": "4,325.58"},
+        ],
+    )
+    found = sorted((f.code, f.cell) for f in verify_file(out).findings)
+    assert ("formula-overwritten", "H51") in found
+    assert ("value-coerced", "E7") in found

@@ -1,0 +1,125 @@
+"""Run by LibreOffice's Python (python3-uno): open a workbook in a real, headless
+LibreOffice, apply edits through the UNO API, recalculate, save as .xlsx, and print
+the values LibreOffice calculated for every defined name as one JSON line.
+
+    python3 uno_script.py SOFFICE PROFILE_URL SRC DST ACTIONS_JSON
+
+Actions: {"op": "unprotect"}, {"op": "insert_rows", "row": 16, "count": 1} (1-based,
+inserted before that row), {"op": "set", "cell": "D16", "value": 3 or "text"},
+{"op": "clear", "cell": "I41"}.
+"""
+
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+
+import uno
+from com.sun.star.beans import PropertyValue
+
+
+def prop(name, value):
+    p = PropertyValue()
+    p.Name, p.Value = name, value
+    return p
+
+
+def main():
+    soffice, profile, src, dst, actions = sys.argv[1:6]
+    pipe = "xltool_" + uuid.uuid4().hex[:12]
+    proc = subprocess.Popen(
+        [
+            soffice,
+            "-env:UserInstallation=" + profile,
+            "--headless",
+            "--invisible",
+            "--norestore",
+            "--nologo",
+            f"--accept=pipe,name={pipe};urp;StarOffice.ComponentContext",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        local = uno.getComponentContext()
+        resolver = local.ServiceManager.createInstanceWithContext(
+            "com.sun.star.bridge.UnoUrlResolver", local
+        )
+        ctx = None
+        for _ in range(120):
+            try:
+                ctx = resolver.resolve(f"uno:pipe,name={pipe};urp;StarOffice.ComponentContext")
+                break
+            except Exception:
+                time.sleep(0.5)
+        if ctx is None:
+            raise SystemExit("LibreOffice did not start")
+        desktop = ctx.ServiceManager.createInstanceWithContext("com.sun.star.frame.Desktop", ctx)
+        doc = None
+        for _ in range(20):  # a freshly started office may not load at once
+            doc = desktop.loadComponentFromURL(
+                uno.systemPathToFileUrl(os.path.abspath(src)), "_blank", 0, (prop("Hidden", True),)
+            )
+            if doc is not None:
+                break
+            time.sleep(0.5)
+        if doc is None:
+            raise SystemExit("LibreOffice could not open " + src)
+        sheet = doc.Sheets.getByIndex(0)
+        for action in json.loads(actions):
+            op = action["op"]
+            if op == "unprotect":
+                sheet.unprotect(action.get("password", ""))
+            elif op == "insert_rows":
+                sheet.Rows.insertByIndex(action["row"] - 1, action.get("count", 1))
+            elif op == "set":
+                cell = sheet.getCellRangeByName(action["cell"])
+                if isinstance(action["value"], str):
+                    cell.setString(action["value"])
+                else:
+                    cell.setValue(action["value"])
+            elif op == "clear":
+                sheet.getCellRangeByName(action["cell"]).setString("")
+            else:
+                raise SystemExit("unknown action " + op)
+        doc.calculateAll()
+        values = {}
+        names = doc.NamedRanges
+        for name in names.ElementNames:
+            cells = names.getByName(name).getReferredCells()
+            if cells is None:
+                continue
+            addr = cells.getRangeAddress()
+            if addr.StartRow != addr.EndRow or addr.StartColumn != addr.EndColumn:
+                values[name] = {"rows": [addr.StartRow + 1, addr.EndRow + 1]}
+                continue
+            cell = cells.getCellByPosition(0, 0)
+            kind = cell.getType().value  # EMPTY, VALUE, TEXT, FORMULA
+            if kind == "FORMULA":
+                # com.sun.star.sheet.FormulaResult: VALUE 1, STRING 2, ERROR 4
+                values[name] = cell.getString() if cell.FormulaResultType2 == 2 else cell.getValue()
+            elif kind == "VALUE":
+                values[name] = cell.getValue()
+            elif kind == "TEXT":
+                values[name] = cell.getString()
+            else:
+                values[name] = None
+        doc.storeToURL(
+            uno.systemPathToFileUrl(os.path.abspath(dst)),
+            (prop("FilterName", "Calc MS Excel 2007 XML"),),
+        )
+        doc.close(True)
+        print(json.dumps(values, ensure_ascii=False))
+    finally:
+        with contextlib.suppress(Exception):
+            desktop.terminate()
+        try:
+            proc.wait(timeout=20)
+        except Exception:
+            proc.kill()
+
+
+main()
