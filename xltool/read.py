@@ -81,7 +81,9 @@ class NotAForm(Exception):
 def read_form(path: Path, spec: Spec | None = None) -> Reading:
     """Read a returned workbook that passed :mod:`xltool.sniff`. Raises openpyxl's own
     exceptions for damaged parts (the caller classifies them) and :class:`NotAForm`."""
-    wb = openpyxl.load_workbook(path, data_only=False, keep_links=False, rich_text=False)
+    # Read-only mode streams each sheet once, only the sheets we ask for, and skips
+    # styling merged cells (most of a normal load's time for a form like ours).
+    wb = openpyxl.load_workbook(path, read_only=True, data_only=False, keep_links=False)
     try:
         if not wb.worksheets:
             raise ValueError("the workbook has no sheets (a missing sheet part, or strict OOXML)")
@@ -103,7 +105,7 @@ def read_form(path: Path, spec: Spec | None = None) -> Reading:
                     context={"kind": spec.kind},
                 )
             )
-        cells = ws._cells  # real cells only: never walk max_row × max_column
+        cells = real_cells(ws)
         if cells and (max(r for r, _c in cells) > 1_048_576 or max(c for _r, c in cells) > 16_384):
             raise ValueError("a cell lies outside the sheet grid (row > 1048576 or column > XFD)")
         layout = compute_layout(spec, _groups(spec, meta))
@@ -154,6 +156,19 @@ def _spec_for(meta: dict[str, str], wb: Any) -> Spec:
     )
 
 
+def real_cells(ws: Any) -> dict[Pos, Any]:
+    """Cells that hold something, by (row, column): never max_row × max_column, and not
+    trusting the sheet's <dimension> (WPS writes A1:A1)."""
+    if hasattr(ws, "reset_dimensions"):
+        ws.reset_dimensions()
+    cells: dict[Pos, Any] = {}
+    for row in ws.iter_rows():
+        for cell in row:
+            if cell.value is not None:
+                cells[(cell.row, cell.column)] = cell
+    return cells
+
+
 def _header_labels(spec: Spec) -> set[str]:
     return {c.label for c in spec.indicators.columns}
 
@@ -164,7 +179,7 @@ def _sheet_by_labels(wb: Any, spec: Spec) -> Any | None:
     for ws in wb.worksheets:
         if ws.title == META_SHEET:
             continue
-        texts = {_norm(c.value) for c in ws._cells.values() if isinstance(c.value, str)}
+        texts = {_norm(c.value) for c in real_cells(ws).values() if isinstance(c.value, str)}
         hits = len(wanted & texts)
         if hits > best_hits:
             best, best_hits = ws, hits

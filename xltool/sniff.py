@@ -48,6 +48,9 @@ _DOCTYPE = re.compile(rb"<!DOCTYPE|<!ENTITY", re.IGNORECASE)
 _ENCODING = re.compile(rb"""<\?xml[^>]*encoding\s*=\s*["']([^"']+)["']""")
 _CELL = re.compile(rb"<(?:\w+:)?c[\s>/]")
 _ROW = re.compile(rb"<(?:\w+:)?row[\s>/]")
+_STYLE_REF = re.compile(rb"<(?:\w+:)?c\b[^>]*?\ss=\"(\d{1,9})\"")
+_CELL_XFS = re.compile(rb"<(?:\w+:)?cellXfs\b[^>]*>(.*?)</(?:\w+:)?cellXfs>", re.S)
+_XF = re.compile(rb"<(?:\w+:)?xf\b")
 
 
 def unreadable(reason_zh: str, reason_en: str, internal: bool = False) -> Finding:
@@ -295,6 +298,7 @@ def _scan_parts(
 ) -> Finding | None:
     """Stream every XML part once: DTDs, encodings, strict OOXML, cell and row counts."""
     cells = 0
+    max_style = -1
     for info in infos:
         name = info.filename
         if not (name.endswith(".xml") or name.endswith(".rels")):
@@ -333,6 +337,7 @@ def _scan_parts(
             while chunk:
                 data = tail + chunk
                 cells += len(_CELL.findall(data))
+                max_style = max([max_style, *(int(m) for m in _STYLE_REF.findall(data))])
                 rows += len(_ROW.findall(data))
                 tail = data[-16:]
                 # a match split across chunks could be counted twice; the bound is generous
@@ -347,6 +352,17 @@ def _scan_parts(
                         f"{name} has more than {limits.max_rows:,} rows (max_rows)",
                     )
                 chunk = f.read(1 * MiB)
+    if max_style >= 0:
+        styles = (
+            _read_capped(zf, "xl/styles.xml", 64 * MiB) if "xl/styles.xml" in zf.namelist() else b""
+        )
+        block = _CELL_XFS.search(styles)
+        available = len(_XF.findall(block.group(1))) if block else 0
+        if max_style >= available:
+            return unreadable(
+                f"单元格引用了不存在的样式（编号 {max_style}，共 {available} 个）",
+                f"a cell refers to style {max_style}, but there are only {available}",
+            )
     return None
 
 

@@ -201,26 +201,40 @@ def _classify(exc: BaseException) -> Finding:
     return unreadable(f"意外错误：{detail}", f"unexpected error: {detail}", internal=True)
 
 
-def _child(path: str, spec: Spec | None, limits: Limits, memory: int, conn: Any) -> None:
-    """Runs in a worker process: bound memory, verify, send the result back."""
+def _worker(spec: Spec | None, limits: Limits, memory: int, conn: Any) -> None:
+    """A worker process: bound its memory, then verify each path it is sent until it
+    is sent None. One process serves many files; the parent replaces it if it dies or
+    overruns."""
     try:
         import resource
 
         resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     except (ImportError, ValueError, OSError):  # not on Windows; bounds by time only
         pass
-    try:
-        result = verify_file(Path(path), spec, limits)
-    except BaseException as exc:  # verify_file does not raise; this is the last net
-        result = FileResult(path=path)
-        result.findings.append(
-            unreadable(
-                f"意外错误：{exc!r}"[:300], f"unexpected error: {exc!r}"[:300], internal=True
+    while True:
+        path = conn.recv()
+        if path is None:
+            break
+        try:
+            result = verify_file(Path(path), spec, limits)
+        except BaseException as exc:  # verify_file does not raise; this is the last net
+            result = FileResult(path=path)
+            result.findings.append(
+                unreadable(
+                    f"意外错误：{exc!r}"[:300], f"unexpected error: {exc!r}"[:300], internal=True
+                )
             )
-        )
-        traceback.print_exc(file=sys.stderr)
-    conn.send(result)
+            traceback.print_exc(file=sys.stderr)
+        conn.send(result)
     conn.close()
+
+
+@dataclass
+class _Slot:
+    proc: Any
+    conn: Any
+    job: tuple[int, Path] | None = None
+    started: float = 0.0
 
 
 def verify_paths(
@@ -232,57 +246,89 @@ def verify_paths(
     bounds: Bounds | None = None,
     progress: Callable[[FileResult], None] | None = None,
 ) -> list[FileResult]:
-    """Verify files in worker processes, ``jobs`` at a time, each within ``bounds``.
+    """Verify files in ``jobs`` worker processes, each file within ``bounds``.
     Results come back in the order of ``paths``."""
     limits = limits or Limits()
     bounds = bounds or Bounds()
-    jobs = max(1, jobs or os.cpu_count() or 1)
+    jobs = max(1, min(jobs or os.cpu_count() or 1, len(paths) or 1))
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     ctx = multiprocessing.get_context(method)
+
+    def start() -> _Slot:
+        parent, child = ctx.Pipe()
+        proc = ctx.Process(target=_worker, args=(spec, limits, bounds.memory, child), daemon=True)
+        proc.start()
+        child.close()
+        return _Slot(proc, parent)
+
     results: dict[int, FileResult] = {}
     pending = list(enumerate(paths))[::-1]
-    running: dict[Any, tuple[int, Any, Any, float]] = {}
-    while pending or running:
-        while pending and len(running) < jobs:
-            index, path = pending.pop()
-            receiver, sender = ctx.Pipe(duplex=False)
-            proc = ctx.Process(
-                target=_child, args=(str(path), spec, limits, bounds.memory, sender), daemon=True
-            )
-            proc.start()
-            sender.close()
-            running[receiver] = (index, path, proc, time.monotonic())
-        ready = wait(list(running), timeout=0.5)
-        now = time.monotonic()
-        for receiver in list(running):
-            index, path, proc, started = running[receiver]
-            result = None
-            if receiver in ready:
-                try:
-                    result = receiver.recv()
-                except (EOFError, OSError):
-                    result = _died(path, proc)
-            elif now - started > bounds.seconds:
-                proc.kill()
-                result = FileResult(path=str(path))
-                result.findings.append(
-                    unreadable(
-                        f"读取超过 {bounds.seconds:g} 秒上限，已停止",
-                        f"reading took longer than the {bounds.seconds:g} s bound and was stopped",
+    slots = [start() for _ in range(jobs)]
+
+    def finish(slot: _Slot, result: FileResult) -> None:
+        assert slot.job is not None
+        index, path = slot.job
+        if not result.sha256:
+            with contextlib.suppress(OSError):
+                result.sha256, result.bytes = _sha256_stream(path), path.stat().st_size
+        results[index] = result
+        slot.job = None
+        if progress:
+            progress(result)
+
+    try:
+        while pending or any(s.job for s in slots):
+            for i, slot in enumerate(slots):
+                if slot.job is None and pending:
+                    slot.job = pending.pop()
+                    slot.started = time.monotonic()
+                    try:
+                        slot.conn.send(str(slot.job[1]))
+                    except (BrokenPipeError, OSError):
+                        slots[i] = _replace(slot, start, finish, _died(slot.job[1], slot.proc))
+            busy = [s for s in slots if s.job]
+            ready = wait([s.conn for s in busy], timeout=0.5) if busy else []
+            now = time.monotonic()
+            for i, slot in enumerate(slots):
+                if slot.job is None:
+                    continue
+                if slot.conn in ready:
+                    try:
+                        finish(slot, slot.conn.recv())
+                    except (EOFError, OSError):
+                        slots[i] = _replace(slot, start, finish, _died(slot.job[1], slot.proc))
+                elif now - slot.started > bounds.seconds:
+                    result = FileResult(path=str(slot.job[1]))
+                    result.findings.append(
+                        unreadable(
+                            f"读取超过 {bounds.seconds:g} 秒上限，已停止",
+                            f"reading took longer than the {bounds.seconds:g} s bound and was stopped",
+                        )
                     )
-                )
-            if result is None:
-                continue
-            proc.join(timeout=5)
-            receiver.close()
-            del running[receiver]
-            if not result.sha256:
-                with contextlib.suppress(OSError):
-                    result.sha256, result.bytes = _sha256_stream(path), path.stat().st_size
-            results[index] = result
-            if progress:
-                progress(result)
+                    slots[i] = _replace(slot, start, finish, result)
+    finally:
+        for slot in slots:
+            with contextlib.suppress(OSError, ValueError):
+                slot.conn.send(None)
+            slot.proc.join(timeout=5)
+            if slot.proc.is_alive():
+                slot.proc.kill()
+            slot.conn.close()
     return [results[i] for i in range(len(paths))]
+
+
+def _replace(
+    slot: _Slot,
+    start: Callable[[], _Slot],
+    finish: Callable[[_Slot, FileResult], None],
+    result: FileResult,
+) -> _Slot:
+    """Record the slot's file as failed, end its worker and start a fresh one."""
+    slot.proc.kill()
+    slot.proc.join(timeout=5)
+    finish(slot, result)
+    slot.conn.close()
+    return start()
 
 
 def _died(path: Path, proc: Any) -> FileResult:
