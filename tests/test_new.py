@@ -475,3 +475,16 @@ def test_text_that_looks_like_a_formula_is_written_as_text(tmp_path: Path, spec)
     cell = named_cell(wb, "department")
     assert cell.value == evil and cell.data_type == "s"
     assert named_cell(wb, "duties").data_type == "s"
+
+
+def test_committed_sample_is_what_its_data_file_makes(tmp_path: Path, spec, seed_data) -> None:
+    fresh = tmp_path / "fresh.xlsx"
+    write_form(fresh, spec, seed_data)
+    committed = openpyxl.load_workbook(SEED_DATA.with_suffix(".xlsx"))
+    made = openpyxl.load_workbook(fresh)
+
+    def cells(wb: openpyxl.Workbook) -> dict[str, object]:
+        return {c.coordinate: c.value for row in wb["自评表"].iter_rows() for c in row if c.value is not None}
+
+    assert cells(committed) == cells(made)
+    assert set(committed.defined_names) == set(made.defined_names)
