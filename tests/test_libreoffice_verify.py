@@ -77,3 +77,16 @@ def test_a_score_typed_over_a_formula_in_libreoffice_is_caught(tmp_path: Path) -
     found = sorted((f.code, f.cell) for f in verify_file(out).findings)
     assert ("formula-overwritten", "H51") in found
     assert ("value-coerced", "E7") in found
+
+
+@pytest.mark.parametrize(("fmt", "found"), [("xls", "xls"), ("ods", "ods")])
+def test_real_legacy_saves_are_told_apart(tmp_path: Path, fmt: str, found: str) -> None:
+    from .libreoffice import recalc_convert
+
+    saved = recalc_convert(SAMPLES / "yuelu-commerce-2019.xlsx", tmp_path, fmt)
+    renamed = tmp_path / "returned.xlsx"  # filers rename; verify sniffs the content
+    renamed.write_bytes(saved.read_bytes())
+    for path in (saved, renamed):
+        result = verify_file(path)
+        assert [(f.code, f.found) for f in result.findings] == [("file-legacy-format", found)]
+        assert "另存为" in result.findings[0].message("zh")

@@ -174,7 +174,15 @@ def new(
 
 @main.command(context_settings=CONTEXT)
 @click.argument("paths", nargs=-1, required=True)
-@_spec_option
+@click.option(
+    "--kind", default=None, help="Read every file as this built-in kind [default: from the file]."
+)
+@click.option(
+    "--spec",
+    "spec_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A spec file for a kind outside the package.",
+)
 @click.option(
     "--format",
     "fmt",
@@ -213,7 +221,7 @@ def new(
 )
 def verify(
     paths: tuple[str, ...],
-    kind: str,
+    kind: str | None,
     spec_file: Path | None,
     fmt: str,
     jobs: int | None,
@@ -233,7 +241,7 @@ def verify(
       xltool verify 'returned/*.xlsx' --format json > report.json
       xltool --lang en verify form.xlsx
     """
-    spec = load_spec(spec_file) if spec_file else None
+    spec = load_spec(spec_file) if spec_file else load_builtin(kind) if kind else None
     files, skipped = collect_paths(paths)
     if not files:
         raise click.UsageError("nothing to check: no .xlsx or .xlsm files in the given paths")

@@ -251,7 +251,9 @@ def load_builtin(kind: str) -> Spec:
     path = templates_dir() / f"{kind}.yaml"
     if not path.is_file():
         known = ", ".join(builtin_kinds())
-        raise SpecError(f"unknown form kind '{kind}' (known: {known})")
+        raise SpecError(
+            f"未知的表样「{kind}」（可用：{known}）", f"unknown form kind '{kind}' (known: {known})"
+        )
     return load_spec(path)
 
 
