@@ -294,29 +294,22 @@ def _indicator_rows(reading: Reading) -> list[Finding]:
             )
         score, points = v.get("score"), v.get("points")
         if is_number(score) and is_number(points):
+            code, key = None, ""
             if score > points + TOLERANCE:
-                out.append(
-                    Finding(
-                        "score-over-points",
-                        sheet=reading.sheet,
-                        cell=_cell(reading, "score", row.row),
-                        field="indicators.score",
-                        found=score,
-                        expected=points,
-                        context={"label": label},
-                    )
-                )
+                code, key = "score-over-points", "score"
             elif (
                 score < points - TOLERANCE
                 and "reason" in reading.columns
                 and v.get("reason") in (None, "")
             ):
+                code, key = "reason-missing", "reason"
+            if code:
                 out.append(
                     Finding(
-                        "reason-missing",
+                        code,
                         sheet=reading.sheet,
-                        cell=_cell(reading, "reason", row.row),
-                        field="indicators.reason",
+                        cell=_cell(reading, key, row.row),
+                        field=f"indicators.{key}",
                         found=score,
                         expected=points,
                         context={"label": label},

@@ -57,20 +57,25 @@ def main(lang: str | None) -> None:
     set_lang(lang or os.environ.get("XLTOOL_LANG") or "zh")
 
 
-def _spec_option(f: Callable[..., Any]) -> Callable[..., Any]:
-    f = click.option(
-        "--spec",
-        "spec_file",
-        type=click.Path(dir_okay=False, path_type=Path),
-        help="A spec file for a kind outside the package.",
-    )(f)
-    return click.option(
-        "--kind", default="dept-overall", show_default=True, help="Built-in form kind."
-    )(f)
+def _spec_options(kind_default: str | None, kind_help: str) -> Callable[..., Any]:
+    """--kind and --spec, shared by the commands that take a form kind."""
+
+    def decorate(f: Callable[..., Any]) -> Callable[..., Any]:
+        f = click.option(
+            "--spec",
+            "spec_file",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="A spec file for a kind outside the package.",
+        )(f)
+        return click.option(
+            "--kind", default=kind_default, show_default=kind_default is not None, help=kind_help
+        )(f)
+
+    return decorate
 
 
 @main.command(context_settings=CONTEXT)
-@_spec_option
+@_spec_options("dept-overall", "Built-in form kind.")
 @click.option("--department", help="Department name (部门名称) for one form.")
 @click.option("--code", help="Department code (部门编码) for one form.")
 @click.option("--year", type=click.IntRange(1990, 2200), help="Year (年度) of the evaluation.")
@@ -174,15 +179,7 @@ def new(
 
 @main.command(context_settings=CONTEXT)
 @click.argument("paths", nargs=-1, required=True)
-@click.option(
-    "--kind", default=None, help="Read every file as this built-in kind [default: from the file]."
-)
-@click.option(
-    "--spec",
-    "spec_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="A spec file for a kind outside the package.",
-)
+@_spec_options(None, "Read every file as this built-in kind [default: from the file].")
 @click.option(
     "--format",
     "fmt",

@@ -246,20 +246,7 @@ def _locate(wb: Any, ws: Any, cells: dict[Pos, Any], layout: Layout, reading: Re
             shift = _find_anchor(anchor, label_index)
             if shift is None:
                 if anchor.fields:
-                    reading.missing_blocks.add(anchor.fields[0])
-                    reading.findings.append(
-                        Finding(
-                            "structure-changed",
-                            sheet=ws.title,
-                            field=anchor.fields[0],
-                            context={
-                                "label": anchor.text,
-                                "what_zh": "标签",
-                                "what_en": "label",
-                                "place": ws.title,
-                            },
-                        )
-                    )
+                    _structure_changed(reading, anchor.fields[0], anchor.text, ("标签", "label"))
                 continue
             for f in missing:
                 area = layout.fields[f]
@@ -279,20 +266,7 @@ def _locate(wb: Any, ws: Any, cells: dict[Pos, Any], layout: Layout, reading: Re
         anchor = next(a for a in layout.anchors if a.row == layout.indicator_header)
         shift = _find_anchor(anchor, label_index)
         if shift is None:
-            reading.missing_blocks.add("indicators")
-            reading.findings.append(
-                Finding(
-                    "structure-changed",
-                    sheet=ws.title,
-                    field="indicators",
-                    context={
-                        "label": anchor.text,
-                        "what_zh": "表头",
-                        "what_en": "header",
-                        "place": ws.title,
-                    },
-                )
-            )
+            _structure_changed(reading, "indicators", anchor.text, ("表头", "header"))
             return
         header_row = layout.indicator_header + 1 + shift[0]
         reading.columns = {k: c + 1 + shift[1] for k, c in layout.columns.items()}
@@ -309,24 +283,39 @@ def _locate(wb: Any, ws: Any, cells: dict[Pos, Any], layout: Layout, reading: Re
     for col in spec.indicators.columns:
         found = _norm(_value(cells, header_row, reading.columns[col.key]))
         if found != _norm(col.label):
-            reading.findings.append(
-                Finding(
-                    "structure-changed",
-                    sheet=ws.title,
-                    cell=f"{get_column_letter(reading.columns[col.key])}{header_row}",
-                    field=f"indicators.{col.key}",
-                    found=found or None,
-                    expected=col.label,
-                    context={
-                        "label": col.label,
-                        "what_zh": "列",
-                        "what_en": "column",
-                        "place": f"{ws.title}!{get_column_letter(reading.columns[col.key])}{header_row}",
-                    },
-                )
+            cell = f"{get_column_letter(reading.columns[col.key])}{header_row}"
+            _structure_changed(
+                reading, "indicators", col.label, ("列", "column"), cell, found or None
             )
-            reading.missing_blocks.add("indicators")
             break
+
+
+def _structure_changed(
+    reading: Reading,
+    block: str,
+    label: str,
+    what: tuple[str, str],
+    cell: str | None = None,
+    found: str | None = None,
+) -> None:
+    """One finding for a block the layout needs but cannot find; the block is then skipped."""
+    reading.missing_blocks.add(block)
+    reading.findings.append(
+        Finding(
+            "structure-changed",
+            sheet=reading.sheet,
+            cell=cell,
+            field=block,
+            found=found,
+            expected=label if cell else None,
+            context={
+                "label": label,
+                "what_zh": what[0],
+                "what_en": what[1],
+                "place": f"{reading.sheet}!{cell}" if cell else reading.sheet,
+            },
+        )
+    )
 
 
 def _label_index(cells: dict[Pos, Any]) -> dict[str, list[Pos]]:
