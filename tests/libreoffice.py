@@ -55,7 +55,12 @@ def recalc_convert(src: Path, out_dir: Path, fmt: str = "xlsx") -> Path:
     assert SOFFICE
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as profile:
-        filt = {"xlsx": "xlsx:Calc MS Excel 2007 XML", "pdf": "pdf", "xls": "xls:MS Excel 97", "ods": "ods"}[fmt]
+        filt = {
+            "xlsx": "xlsx:Calc MS Excel 2007 XML",
+            "pdf": "pdf",
+            "xls": "xls:MS Excel 97",
+            "ods": "ods",
+        }[fmt]
         copy = Path(profile) / "input" / src.name
         copy.parent.mkdir()
         shutil.copyfile(src, copy)

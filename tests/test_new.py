@@ -484,7 +484,12 @@ def test_committed_sample_is_what_its_data_file_makes(tmp_path: Path, spec, seed
     made = openpyxl.load_workbook(fresh)
 
     def cells(wb: openpyxl.Workbook) -> dict[str, object]:
-        return {c.coordinate: c.value for row in wb["自评表"].iter_rows() for c in row if c.value is not None}
+        return {
+            c.coordinate: c.value
+            for row in wb["自评表"].iter_rows()
+            for c in row
+            if c.value is not None
+        }
 
     assert cells(committed) == cells(made)
     assert set(committed.defined_names) == set(made.defined_names)

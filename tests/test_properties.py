@@ -21,7 +21,10 @@ SEED = seed_bytes()
 _WB = openpyxl.load_workbook(io.BytesIO(SEED))
 _WS = _WB["自评表"]
 INPUT_CELLS = sorted(
-    c.coordinate for row in _WS.iter_rows() for c in row if c.protection.locked is False and c.coordinate not in _WS.merged_cells
+    c.coordinate
+    for row in _WS.iter_rows()
+    for c in row
+    if c.protection.locked is False and c.coordinate not in _WS.merged_cells
 )
 
 typed = st.one_of(
@@ -30,7 +33,9 @@ typed = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True),
     st.integers(min_value=-(10**15), max_value=10**15),
     st.booleans(),
-    st.sampled_from(["2,863.29", " 2863.29 ", "2863.29万元", "１２３", "66.46%", "−5", "=1/0", "#N/A", "1e400"]),
+    st.sampled_from(
+        ["2,863.29", " 2863.29 ", "2863.29万元", "１２３", "66.46%", "−5", "=1/0", "#N/A", "1e400"]
+    ),
     st.datetimes(min_value=datetime(1900, 3, 1), max_value=datetime(2100, 1, 1)),
 )
 

@@ -16,6 +16,7 @@ from . import __version__
 from .errors import XltoolError
 from .i18n import current_lang, set_lang, t
 from .issue import issue_forms, plan_forms
+from .safeio import write_atomic
 from .sniff import Limits
 from .spec import load_builtin, load_spec
 from .verify import Bounds, collect_paths, report_json, verify_paths
@@ -269,6 +270,85 @@ def verify(
             click.echo(t("skipped_lock", path=path), err=True)
         render_summary(console, results, lang)
     sys.exit(0 if all(r.status == "ok" for r in results) else 1)
+
+
+@main.command(context_settings=CONTEXT)
+@click.argument("paths", nargs=-1, required=True)
+@_spec_options(None, "Read every file as this built-in kind [default: from the file].")
+@click.option(
+    "--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Output file. JSON: default stdout. CSV: FILE gets the forms, FILE's stem + "
+    "'-indicators.csv' the indicator rows.",
+)
+@click.option("--force", is_flag=True, help="Overwrite existing output files.")
+@click.option("--jobs", "-j", type=click.IntRange(1, 256), default=None, help="Worker processes.")
+def export(
+    paths: tuple[str, ...],
+    kind: str | None,
+    spec_file: Path | None,
+    fmt: str,
+    output: Path | None,
+    force: bool,
+    jobs: int | None,
+) -> None:
+    """Export filled forms as data: JSON (one object per form) or two CSV tables.
+
+    JSON carries each form's entered values keyed by defined name, its indicator rows in
+    order, the recomputed totals and the findings; `xltool new --data` issues it back.
+    CSV is UTF-8 with BOM (Excel opens the Chinese correctly), text that would run as a
+    formula is neutralised.
+
+    \b
+    Examples:
+      xltool export 回收/ -o 2025.json
+      xltool export 回收/ --format csv -o 2025.csv     # 2025.csv + 2025-indicators.csv
+    """
+    from .export import csv_tables, export_document
+
+    spec = load_spec(spec_file) if spec_file else load_builtin(kind) if kind else None
+    files, _skipped = collect_paths(paths)
+    if not files:
+        raise click.UsageError("nothing to export: no .xlsx or .xlsm files in the given paths")
+    lang = current_lang()
+    with _progress(len(files), t("progress_verify")) as advance:
+        results = verify_paths(files, spec=spec, jobs=jobs, progress=advance)
+    if fmt == "json":
+        text = json.dumps([export_document(r, lang) for r in results], ensure_ascii=False, indent=2)
+        if output is None:
+            click.echo(text)
+        else:
+            write_atomic(output, lambda h: h.write(text.encode("utf-8")), force)
+            click.echo(t("wrote", path=output))
+    else:
+        if output is None:
+            raise click.UsageError("--format csv needs -o FILE (two tables are written)")
+        table_spec = spec or load_builtin(next((r.kind for r in results if r.kind), "dept-overall"))
+        forms, rows = csv_tables(table_spec, results, lang)
+        second = output.with_name(output.stem + "-indicators.csv")
+        for path, text in ((output, forms), (second, rows)):
+            write_atomic(path, lambda h, text=text: h.write(text.encode("utf-8-sig")), force)
+            click.echo(t("wrote", path=path))
+    sys.exit(0 if all(r.status != "unreadable" for r in results) else 1)
+
+
+@main.command(context_settings=CONTEXT)
+@_spec_options("dept-overall", "Built-in form kind.")
+def schema(kind: str, spec_file: Path | None) -> None:
+    """Print the JSON Schema of a form kind's data (what export writes, new --data reads).
+
+    \b
+    Example:
+      xltool schema > dept-overall.schema.json
+    """
+    from .export import form_schema
+
+    spec = load_spec(spec_file) if spec_file else load_builtin(kind)
+    click.echo(json.dumps(form_schema(spec), ensure_ascii=False, indent=2))
 
 
 @contextmanager

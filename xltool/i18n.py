@@ -14,6 +14,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "progress_verify": ("校验", "Verifying"),
     "issued_one": ("已生成 {path}", "Wrote {path}"),
     "skipped_lock": ("已跳过 Excel 锁定文件 {path}", "Skipped Excel lock file {path}"),
+    "wrote": ("已写入 {path}", "Wrote {path}"),
     "issued_many": ("已生成 {n} 个工作簿，位于 {dir}", "Wrote {n} workbooks to {dir}"),
 }
 

@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from .errors import InputError
-from .model import FormData, check_form_data
+from .model import EXPORT_ONLY_KEYS, FormData, check_form_data
 from .safeio import safe_stem, unique_names, write_atomic
 from .spec import NUMERIC_TYPES, Spec
 from .tables import read_table
@@ -147,6 +147,8 @@ def read_data(spec: Spec, path: Path) -> list[FormData]:
     forms = []
     for i, item in enumerate(items, start=1):
         where = f"data file {path}" + (f", form {i}" if len(items) > 1 else "")
+        if isinstance(item, dict):
+            item = {k: v for k, v in item.items() if k not in EXPORT_ONLY_KEYS}
         try:
             form = FormData.model_validate(item)
         except ValidationError as exc:

@@ -16,6 +16,9 @@ from .spec import NUMERIC_TYPES, Spec
 
 Scalar = str | float | int | None
 
+# Keys an export document carries beside the form data; `new --data` ignores them.
+EXPORT_ONLY_KEYS = ("path", "sha256", "status", "totals", "findings")
+
 
 class FormData(BaseModel):
     """One form's entered values (header, funds, goals) and indicator rows, in order."""

@@ -22,11 +22,14 @@ def _env() -> jinja2.Environment:
     )
 
 
+@cache
+def _compiled(source: str) -> jinja2.Template:
+    return _env().from_string(source)
+
+
 def render_title(spec: Spec, fields: dict[str, Any]) -> str:
-    return (
-        _env()
-        .from_string(spec.title)
-        .render(year=fields.get("year"), department=fields.get("department"))
+    return _compiled(spec.title).render(
+        year=fields.get("year"), department=fields.get("department")
     )
 
 

@@ -220,8 +220,9 @@ def _write_grid(
         per_row = lines * LINE_HEIGHT / (area.last_row - area.row + 1) + 6
         heights[area.row] = max(heights.get(area.row, base), min(per_row, MAX_ROW_HEIGHT))
 
+    title = render_title(spec, data.fields)
     for label in layout.labels:
-        text = render_title(spec, data.fields) if label.role == "title" else label.text
+        text = title if label.role == "title" else label.text
         style = fmt.get(label.role if label.role in ("title", "section", "header") else "label")
         _put(ws, label.area, text, style)
         if label.role == "title":
