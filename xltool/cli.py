@@ -211,6 +211,13 @@ def new(
     help="Largest input file.",
 )
 @click.option(
+    "--annotate",
+    "annotate_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write an annotated copy of each file into DIR (never over the input).",
+)
+@click.option("--force", is_flag=True, help="Overwrite existing annotated copies.")
+@click.option(
     "--max-cells",
     type=click.IntRange(1),
     default=Limits.max_cells,
@@ -224,6 +231,8 @@ def verify(
     fmt: str,
     jobs: int | None,
     timeout: float,
+    annotate_dir: Path | None,
+    force: bool,
     max_bytes: int,
     max_cells: int,
 ) -> None:
@@ -254,6 +263,8 @@ def verify(
             bounds=Bounds(seconds=timeout),
             progress=advance,
         )
+    if annotate_dir is not None:
+        _annotate_all(results, files, annotate_dir, lang, force)
     if fmt == "json":
         click.echo(json.dumps(report_json(results, lang), ensure_ascii=False, indent=2))
     else:
@@ -334,6 +345,109 @@ def export(
             write_atomic(path, lambda h, text=text: h.write(text.encode("utf-8-sig")), force)
             click.echo(t("wrote", path=path))
     sys.exit(0 if all(r.status != "unreadable" for r in results) else 1)
+
+
+def _annotate_all(
+    results: list[Any], files: list[Path], out_dir: Path, lang: str, force: bool
+) -> None:
+    from .render.annotate import annotate
+    from .safeio import safe_stem, unique_names
+
+    inputs = {f.resolve() for f in files}
+    names = unique_names([safe_stem(Path(r.path).stem) + "-校验" for r in results], ".xlsx")
+    for result, name in zip(results, names, strict=True):
+        target = out_dir / name
+        if target.resolve() in inputs:
+            raise XltoolError(
+                f"{target} 是输入文件，不能覆盖", f"{target} is an input; it is never written"
+            )
+        if annotate(result, target, lang, force):
+            click.echo(t("wrote", path=target), err=True)
+        else:
+            click.echo(t("not_annotated", path=result.path), err=True)
+
+
+@main.command(context_settings=CONTEXT)
+@click.argument("src", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="The repaired form.",
+)
+@_spec_options(None, "Read the file as this built-in kind [default: from the file].")
+@click.option("--force", is_flag=True, help="Overwrite OUTPUT if it exists.")
+def repair(src: Path, output: Path, kind: str | None, spec_file: Path | None, force: bool) -> None:
+    """Re-issue a damaged returned form as a fresh one carrying the filer's entries.
+
+    Formulas, protection, names and layout are restored from the spec; what could not
+    be carried (text in a number field, a block that could not be recognised) is listed.
+    The input is only read.
+
+    \b
+    Example:
+      xltool repair 回收/商务局.xlsx -o 修复/商务局.xlsx
+    """
+    from .repair import repair as repair_form
+
+    if output.resolve() == src.resolve():
+        raise click.UsageError("OUTPUT must not be the input file")
+    spec = load_spec(spec_file) if spec_file else load_builtin(kind) if kind else None
+    repaired = repair_form(src, output, spec=spec, force=force)
+    lang = current_lang()
+    click.echo(t("wrote", path=output))
+    if repaired.dropped:
+        click.echo(t("not_carried", n=len(repaired.dropped)))
+        for item in repaired.dropped:
+            click.echo("  " + item.text(lang))
+
+
+@main.command(context_settings=CONTEXT)
+@click.argument("paths", nargs=-1, required=True)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="The roll-up workbook.",
+)
+@_spec_options(None, "Read every file as this built-in kind [default: from the file].")
+@click.option("--force", is_flag=True, help="Overwrite OUTPUT if it exists.")
+@click.option("--jobs", "-j", type=click.IntRange(1, 256), default=None, help="Worker processes.")
+def summary(
+    paths: tuple[str, ...],
+    output: Path,
+    kind: str | None,
+    spec_file: Path | None,
+    force: bool,
+    jobs: int | None,
+) -> None:
+    """Roll every department's returned form up into one workbook.
+
+    Sheets: 汇总 (one row per department, totals with live formulas, grades, charts),
+    指标明细 (every indicator row, flat), 问题清单 (every finding), 重复报送 (when a
+    department returned more than once: the newest file is used).
+
+    \b
+    Example:
+      xltool summary 回收/ -o 2025汇总.xlsx
+    """
+    from .render.summary import write_summary
+
+    spec = load_spec(spec_file) if spec_file else load_builtin(kind) if kind else None
+    files, _skipped = collect_paths(paths)
+    if not files:
+        raise click.UsageError("nothing to roll up: no .xlsx or .xlsm files in the given paths")
+    if output.resolve() in {f.resolve() for f in files}:
+        raise click.UsageError("OUTPUT must not be one of the inputs")
+    with _progress(len(files), t("progress_verify")) as advance:
+        results = verify_paths(files, spec=spec, jobs=jobs, progress=advance)
+    dupes: list[Any] = []
+    write_atomic(output, lambda h: dupes.extend(write_summary(h, results, spec)), force)
+    click.echo(t("wrote", path=output))
+    for d in dupes:
+        click.echo(t("duplicate", who=d.key, kept=d.kept, n=len(d.dropped)), err=True)
 
 
 @main.command(context_settings=CONTEXT)

@@ -15,6 +15,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "issued_one": ("已生成 {path}", "Wrote {path}"),
     "skipped_lock": ("已跳过 Excel 锁定文件 {path}", "Skipped Excel lock file {path}"),
     "wrote": ("已写入 {path}", "Wrote {path}"),
+    "not_annotated": (
+        "{path} 无法打开，未生成标注副本",
+        "{path} cannot be opened; no annotated copy",
+    ),
+    "not_carried": ("以下 {n} 项未能带入：", "{n} entries were not carried:"),
+    "duplicate": (
+        "{who} 重复报送：采用最新的 {kept}，另有 {n} 个文件未采用",
+        "{who} returned more than once: using the newest, {kept}; {n} other file(s) set aside",
+    ),
     "issued_many": ("已生成 {n} 个工作簿，位于 {dir}", "Wrote {n} workbooks to {dir}"),
 }
 

@@ -115,10 +115,22 @@ class RuleSpec(_Strict):
     denominator: str | None = None
 
 
+class Grade(_Strict):
+    label: str
+    min: float
+
+
 class Profile(_Strict):
     name: str
     points_total: float
     rate_warning_below: float | None = None
+    grades: list[Grade] = []
+    """Grade bands, highest first: the first whose ``min`` the total reaches."""
+
+    def grade(self, score: float | None) -> str | None:
+        if score is None:
+            return None
+        return next((g.label for g in self.grades if score >= g.min - 1e-9), None)
 
 
 class Spec(_Strict):

@@ -129,7 +129,7 @@ def verify_file(path: Path, spec: Spec | None = None, limits: Limits | None = No
         result.status = "invalid"
         return result
     except Exception as exc:
-        result.findings.append(_classify(exc))
+        result.findings.append(classify_exception(exc))
         return result
     findings, totals, _ = check(reading)
     result.findings = [*sniffed.warnings, *findings]
@@ -186,7 +186,7 @@ _KNOWN: list[tuple[type[BaseException], str, str]] = [
 ]
 
 
-def _classify(exc: BaseException) -> Finding:
+def classify_exception(exc: BaseException) -> Finding:
     chain = [exc, exc.__cause__, exc.__context__]
     for candidate in chain:
         if candidate is None:

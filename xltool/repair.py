@@ -1,0 +1,125 @@
+"""``xltool repair``: a returned workbook, however damaged its formulas, protection or
+layout, re-issued as a fresh current-version form carrying the filer's entries.
+
+It is ``new --data`` over what ``verify`` reads: read (sniff + read_form), keep what fits
+the spec's types, write (write_form). What could not be carried is listed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from openpyxl.utils.cell import get_column_letter
+
+from .errors import InputError
+from .model import FormData
+from .read import Reading, read_form
+from .rules import is_number
+from .safeio import write_atomic
+from .sniff import Limits, sniff
+from .spec import NUMERIC_TYPES, Spec
+from .verify import classify_exception
+from .write import write_form
+
+
+@dataclass
+class Dropped:
+    """An entry the repaired form does not carry, and why."""
+
+    cell: str
+    label: str
+    value: Any
+    reason_zh: str
+    reason_en: str
+
+    def text(self, lang: str) -> str:
+        reason = self.reason_zh if lang == "zh" else self.reason_en
+        return (
+            f"{self.cell}（{self.label}）「{self.value}」：{reason}"
+            if lang == "zh"
+            else (f"{self.cell} ({self.label}) '{self.value}': {reason}")
+        )
+
+
+@dataclass
+class Repaired:
+    data: FormData
+    dropped: list[Dropped] = field(default_factory=list)
+
+
+def carry(reading: Reading) -> Repaired:
+    """The filer's entries that fit the spec, as form data; the rest listed."""
+    spec = reading.spec
+    fields = spec.all_fields()
+    out = Repaired(FormData(kind=spec.kind, spec_version=spec.version))
+    for name, value in reading.values.items():
+        if _fits(fields[name].type, value):
+            out.data.fields[name] = value
+        else:
+            out.dropped.append(
+                _not_a_number(reading.sheet, reading.cell(name), fields[name].label, value)
+            )
+    columns = spec.indicators.columns
+    for row in reading.indicators:
+        kept: dict[str, Any] = {}
+        for col in columns:
+            value = row.values.get(col.key)
+            if _fits(col.type, value):
+                kept[col.key] = value
+            else:
+                cell = f"{reading.sheet}!{get_column_letter(reading.columns[col.key])}{row.row}"
+                out.dropped.append(_not_a_number(None, cell, col.label, value))
+        out.data.indicators.append(kept)
+    for block in sorted(reading.missing_blocks):
+        out.dropped.append(
+            Dropped(
+                reading.sheet,
+                block,
+                "",
+                "该部分结构无法识别，未能带入",
+                "this part's layout was not recognised; not carried",
+            )
+        )
+    return out
+
+
+def _fits(type_: str, value: Any) -> bool:
+    if value is None:
+        return True
+    if type_ in NUMERIC_TYPES:
+        return is_number(value) and (type_ not in ("count", "year") or float(value).is_integer())
+    return isinstance(value, str)
+
+
+def _not_a_number(sheet: str | None, cell: str, label: str, value: Any) -> Dropped:
+    place = f"{sheet}!{cell}" if sheet else cell
+    return Dropped(
+        place,
+        label,
+        value,
+        "不是数字，未带入，请重新填写",
+        "not a number; not carried, fill it in again",
+    )
+
+
+def repair(src: Path, out: Path, *, spec: Spec | None = None, force: bool = False) -> Repaired:
+    """Read ``src`` (never written) and write a fresh form to ``out``."""
+    sniffed = sniff(src, Limits())
+    if sniffed.blocking:
+        raise InputError(
+            f"{src} 无法修复：{sniffed.blocking.message('zh')}",
+            f"{src} cannot be repaired: {sniffed.blocking.message('en')}",
+        )
+    try:
+        reading = read_form(src, spec)
+    except Exception as exc:
+        finding = getattr(exc, "finding", None) or classify_exception(exc)
+        raise InputError(
+            f"{src} 无法修复：{finding.message('zh')}",
+            f"{src} cannot be repaired: {finding.message('en')}",
+        ) from None
+    repaired = carry(reading)
+    write_atomic(out, lambda h: write_form(h, reading.spec, repaired.data), force)
+    return repaired
