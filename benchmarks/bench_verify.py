@@ -2,7 +2,8 @@
 
 (a) verifying the filled sample vs one ``openpyxl.load_workbook`` of the same file;
 (b) 1,000 returned workbooks with two worker processes;
-(c) peak memory (the parent and the largest worker) for 1,000 files vs 10.
+(c) peak memory (the parent and the largest worker) for 1,000 files vs 10;
+(d) ``xltool summary`` over the same 1,000 files vs (b).
 
     python benchmarks/bench_verify.py [--count 1000]
 """
@@ -22,6 +23,7 @@ import openpyxl
 
 from xltool.issue import issue_forms
 from xltool.model import FormData
+from xltool.render.summary import write_summary
 from xltool.spec import load_builtin
 from xltool.verify import verify_file, verify_paths
 
@@ -90,6 +92,12 @@ def main() -> None:
         print(
             f"(b) {len(paths)} files, --jobs 2:          {batch:7.1f} s    {len(paths) / batch:.1f} files/s, {ok} ok"
         )
+
+        start = time.perf_counter()
+        with (folder / "summary.xlsx").open("wb") as f:
+            write_summary(f, verify_paths(paths, jobs=2))
+        rollup = time.perf_counter() - start
+        print(f"(d) summary of {len(paths)} files, --jobs 2: {rollup:7.1f} s    ratio to (b) {rollup / batch:.2f}")
 
         small, large = folder / "10.json", folder / "all.json"
         small.write_text(json.dumps([str(p) for p in paths[:10]]))
