@@ -21,7 +21,7 @@ import openpyxl
 
 from xltool.model import FormData
 from xltool.spec import load_builtin
-from xltool.write import write_form
+from xltool.write import IssueInfo, write_form
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED_DATA = ROOT / "sample_workbooks" / "yuelu-commerce-2019.json"
@@ -39,20 +39,13 @@ class Variant:
     expected: list[tuple[str, str | None]]  # (code, cell) exactly, in any order
 
 
-def seed_bytes() -> bytes:
+def seed_bytes(issue_id: str = "seed") -> bytes:
+    """The seed form as issued, with a fixed issue time and id (reproducible files)."""
     data = FormData.model_validate_json(SEED_DATA.read_text(encoding="utf-8"))
     buf = io.BytesIO()
-    write_form(buf, load_builtin("dept-overall"), data, info=_FIXED)
+    info = IssueInfo(issued_at="2019-01-15T00:00:00+00:00", issue_id=issue_id)
+    write_form(buf, load_builtin("dept-overall"), data, info=info)
     return buf.getvalue()
-
-
-def _fixed_info():
-    from xltool.write import IssueInfo
-
-    return IssueInfo(issued_at="2019-01-15T00:00:00+00:00")
-
-
-_FIXED = _fixed_info()
 
 
 def _edit(change: Callable[[openpyxl.Workbook], None]) -> Callable[[bytes], bytes]:
@@ -173,7 +166,11 @@ VARIANTS = [
     Variant("fund-sum-mismatch", _set(E6=9999), [("fund-sum-mismatch", "E6")]),
     Variant("execution-over-budget", _set(F8=800), [("execution-over-budget", "F8")]),
     Variant("score-over-points", _set(H14=6), [("score-over-points", "H14")]),
-    Variant("points-total", _set(G13=3, H13=3), [("points-total", "G51")]),
+    Variant(
+        "points-total",
+        _set(G13=3, H13=3),  # the issuer's 分值 lowered: points no longer add up
+        [("points-total", "G51"), ("prefill-altered", "G13")],
+    ),
     Variant("reason-missing", _set(I41=None), [("reason-missing", "I41")]),
     Variant("indicator-incomplete", _edit(_incomplete), [("indicator-incomplete", "D18")]),
     Variant("formula-overwritten", _set(H51=98.5), [("formula-overwritten", "H51")]),
@@ -184,7 +181,11 @@ VARIANTS = [
     Variant("macro-present", _zip_edit(_add_macro), [("macro-present", None)]),
     Variant("external-link", _zip_edit(_add_external_link), [("external-link", None)]),
     Variant("sheet-renamed", _edit(_rename_sheet), [("sheet-renamed", None)]),
-    Variant("template-version", _edit(_meta_version), [("template-version", None)]),
+    Variant(
+        "template-version",
+        _edit(_meta_version),  # editing the metadata also breaks its hash
+        [("template-version", None), ("signature-invalid", None)],
+    ),
     Variant(
         "structure-changed",
         _set(D12="指标名称"),
@@ -199,9 +200,9 @@ VARIANTS = [
 
 def write_all(out_dir: Path) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
-    src = seed_bytes()
     paths = []
     for v in VARIANTS:
+        src = seed_bytes(issue_id=f"faulty-{v.name}")  # each its own issued form
         suffix = ".ods" if v.name == "file-legacy-format" else ".xlsx"
         path = out_dir / f"{v.name}{suffix}"
         path.write_bytes(v.make(src))

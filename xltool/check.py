@@ -179,7 +179,7 @@ def _computed_cells(
         if reading.formulas.get(name) is None:
             found = reading.constants.get(name)
             is_fund_sum = isinstance(rule, Sum) and name.startswith("fund_")
-            differs = not _same(found, expected_value)
+            differs = not same(found, expected_value)
             code = "fund-sum-mismatch" if is_fund_sum and differs else "formula-overwritten"
             out.append(
                 Finding(
@@ -209,7 +209,7 @@ def _computed_cells(
             )
             continue
         saved = reading.cached.get(name)
-        if saved is not None and not _same(saved, expected_value):
+        if saved is not None and not same(saved, expected_value):
             out.append(
                 Finding(
                     "cached-value-mismatch",
@@ -224,7 +224,7 @@ def _computed_cells(
     return out
 
 
-def _same(a: Any, b: Any) -> bool:
+def same(a: Any, b: Any) -> bool:
     if a in (None, "") and b in (None, ""):
         return True
     if is_number(a) and is_number(b):

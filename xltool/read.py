@@ -121,9 +121,10 @@ def read_form(path: Path, spec: Spec | None = None) -> Reading:
 def _metadata(wb: Any) -> dict[str, str]:
     meta: dict[str, str] = {}
     if META_SHEET in wb.sheetnames:
-        for row in wb[META_SHEET].iter_rows(min_row=1, max_row=64, max_col=2, values_only=True):
-            if row and isinstance(row[0], str) and row[1] is not None:
-                meta[row[0]] = str(row[1])
+        # long values (the prefill) run on across columns B, C, …
+        for row in wb[META_SHEET].iter_rows(min_row=1, max_row=64, max_col=64, values_only=True):
+            if row and isinstance(row[0], str) and len(row) > 1 and row[1] is not None:
+                meta[row[0]] = "".join(str(v) for v in row[1:] if v is not None)
     if not meta.get("kind"):
         try:
             props = {p.name: p.value for p in wb.custom_doc_props.props}

@@ -25,6 +25,7 @@ from defusedxml import DefusedXmlException
 from . import __version__
 from .check import Totals, check
 from .errors import XltoolError
+from .evidence import evidence_findings
 from .findings import Finding
 from .read import NotAForm, read_form
 from .sniff import Limits, sniff, unreadable
@@ -46,6 +47,9 @@ class FileResult:
     totals: dict[str, Any] | None = None
     findings: list[Finding] = field(default_factory=list)
     data: dict[str, Any] | None = None
+    signature: str | None = None  # valid-hmac, valid-hash, invalid, unverified, absent, none
+    issue_id: str | None = None
+    issued_to: str | None = None
 
     @property
     def errors(self) -> int:
@@ -66,6 +70,7 @@ class FileResult:
             "department": self.department,
             "year": self.year,
             "totals": self.totals,
+            "signature": self.signature,
             "findings": [f.to_json(lang) for f in self.findings],
         }
 
@@ -103,7 +108,9 @@ def collect_paths(args: Iterable[str]) -> tuple[list[Path], list[str]]:
     return files, notes
 
 
-def verify_file(path: Path, spec: Spec | None = None, limits: Limits | None = None) -> FileResult:
+def verify_file(
+    path: Path, spec: Spec | None = None, limits: Limits | None = None, key: bytes | None = None
+) -> FileResult:
     """Check one returned workbook. Never raises for anything in the file."""
     limits = limits or Limits()
     result = FileResult(path=str(path))
@@ -132,7 +139,10 @@ def verify_file(path: Path, spec: Spec | None = None, limits: Limits | None = No
         result.findings.append(classify_exception(exc))
         return result
     findings, totals, _ = check(reading)
-    result.findings = [*sniffed.warnings, *findings]
+    result.signature, evidence = evidence_findings(reading, key)
+    result.findings = [*sniffed.warnings, *findings, *evidence]
+    result.issue_id = reading.meta.get("issue_id") or None
+    result.issued_to = reading.meta.get("department") or None
     result.kind = reading.spec.kind
     result.spec_version = reading.spec.version
     dept = reading.values.get("department")
@@ -201,7 +211,7 @@ def classify_exception(exc: BaseException) -> Finding:
     return unreadable(f"意外错误：{detail}", f"unexpected error: {detail}", internal=True)
 
 
-def _worker(spec: Spec | None, limits: Limits, memory: int, conn: Any) -> None:
+def _worker(spec: Spec | None, limits: Limits, key: bytes | None, memory: int, conn: Any) -> None:
     """A worker process: bound its memory, then verify each path it is sent until it
     is sent None. One process serves many files; the parent replaces it if it dies or
     overruns."""
@@ -216,7 +226,7 @@ def _worker(spec: Spec | None, limits: Limits, memory: int, conn: Any) -> None:
         if path is None:
             break
         try:
-            result = verify_file(Path(path), spec, limits)
+            result = verify_file(Path(path), spec, limits, key)
         except BaseException as exc:  # verify_file does not raise; this is the last net
             result = FileResult(path=path)
             result.findings.append(
@@ -245,6 +255,7 @@ def verify_paths(
     jobs: int | None = None,
     bounds: Bounds | None = None,
     progress: Callable[[FileResult], None] | None = None,
+    key: bytes | None = None,
 ) -> list[FileResult]:
     """Verify files in ``jobs`` worker processes, each file within ``bounds``.
     Results come back in the order of ``paths``."""
@@ -256,7 +267,9 @@ def verify_paths(
 
     def start() -> _Slot:
         parent, child = ctx.Pipe()
-        proc = ctx.Process(target=_worker, args=(spec, limits, bounds.memory, child), daemon=True)
+        proc = ctx.Process(
+            target=_worker, args=(spec, limits, key, bounds.memory, child), daemon=True
+        )
         proc.start()
         child.close()
         return _Slot(proc, parent)
@@ -314,7 +327,41 @@ def verify_paths(
             if slot.proc.is_alive():
                 slot.proc.kill()
             slot.conn.close()
-    return [results[i] for i in range(len(paths))]
+    ordered = [results[i] for i in range(len(paths))]
+    batch_findings(ordered)
+    return ordered
+
+
+def batch_findings(results: list[FileResult]) -> None:
+    """What only a batch shows: one issued form returned twice (by its issue id), and a
+    file whose name claims another department of the batch."""
+    by_issue: dict[str, list[FileResult]] = {}
+    for r in results:
+        if r.issue_id:
+            by_issue.setdefault(r.issue_id, []).append(r)
+    for issue_id, same_form in by_issue.items():
+        if len(same_form) > 1:
+            paths = [r.path for r in same_form]
+            for r in same_form:
+                others = "、".join(p for p in paths if p != r.path)
+                r.findings.append(Finding("duplicate-return", found=others, expected=issue_id[:12]))
+    names = {r.issued_to for r in results if r.issued_to}
+    for r in results:
+        if not r.issued_to:
+            continue
+        stem = Path(r.path).stem
+        claimed = [n for n in names if n != r.issued_to and n in stem and r.issued_to not in stem]
+        if claimed:
+            r.findings.append(
+                Finding(
+                    "issued-elsewhere",
+                    sheet=None,
+                    field="file_name",
+                    found=stem,
+                    expected=r.issued_to,
+                    context={"place_zh": "文件名", "place_en": "file name"},
+                )
+            )
 
 
 def _replace(

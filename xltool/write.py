@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import json
 import math
+import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
@@ -23,6 +24,7 @@ from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 from xlsxwriter.worksheet import Worksheet
 
 from . import __version__
+from .keys import key_id, sign
 from .layout import Area, Layout, compute_layout, level_spans, plan_groups
 from .model import FormData
 from .rules import ordered_rules, recompute
@@ -85,10 +87,15 @@ def _legacy_hash(password: str) -> str:
 
 @dataclass(frozen=True)
 class IssueInfo:
-    """Who and when, for the metadata; ``issued_at`` defaults to now."""
+    """How a form is issued. ``issued_at`` defaults to now; ``key`` signs the metadata
+    (it is never written); ``prefill_keys`` are fields the issuer set beyond those the
+    spec marks as the issuer's (a roster's amounts, say)."""
 
     issued_at: str = ""
     password: str = ""
+    key: bytes | None = field(default=None, repr=False)
+    prefill_keys: tuple[str, ...] = ()
+    issue_id: str = ""
 
 
 class _Formats:
@@ -168,7 +175,8 @@ def write_form(
     wb.structure_password = info.password
     fmt = _Formats(wb, spec.font)
     ws = wb.add_worksheet(spec.sheet)
-    _write_grid(ws, fmt, layout, data, computed, rules)
+    issued = prefill(spec, data, info.prefill_keys)
+    _write_grid(ws, fmt, layout, data, computed, rules, set(issued["fields"]))
     _write_validations(wb, ws, layout)
     _write_conditional_formats(ws, fmt, layout)
     for name in layout.fields:
@@ -183,7 +191,7 @@ def write_form(
 
     _write_instructions(wb, fmt, spec, data, info.password)
     issued_at = info.issued_at or datetime.now(UTC).replace(microsecond=0).isoformat()
-    _write_metadata(wb, spec, data, layout, issued_at)
+    _write_metadata(wb, metadata(spec, data, layout, issued_at, info, issued))
     wb.set_properties(
         {
             "title": render_title(spec, data.fields),
@@ -203,6 +211,7 @@ def _write_grid(
     data: FormData,
     computed: dict[str, Any],
     rules: Iterable[Any],
+    prefilled: set[str],
 ) -> None:
     spec = layout.spec
     ws.set_column(0, 0, spec.section_width)
@@ -243,7 +252,7 @@ def _write_grid(
             ws.write_formula(area.row, area.col, formula, style, "" if cached is None else cached)
         elif name in inputs:
             value = data.fields.get(name)
-            locked = fields[name].issuer and value not in (None, "")
+            locked = name in prefilled
             align = "left" if fields[name].type == "longtext" else "center"
             style = fmt.get("value", ftype, locked=locked, align=align)
             _put(ws, area, value, style)
@@ -455,16 +464,45 @@ def _write_instructions(
     ws.protect(password)
 
 
-def metadata(spec: Spec, data: FormData, layout: Layout, issued_at: str) -> dict[str, str]:
-    """What the metadata sheet and the custom properties say about an issued workbook."""
+def prefill(spec: Spec, data: FormData, extra_keys: Iterable[str] = ()) -> dict[str, Any]:
+    """What the issuer set: the spec's issuer fields and indicator columns that have a
+    value, plus ``extra_keys``. Held in the metadata as evidence for verify."""
+    fields = spec.all_fields()
+    extra = set(extra_keys)
+    issued_fields = {
+        k: v
+        for k, v in data.fields.items()
+        if v not in (None, "") and k in fields and (fields[k].issuer or k in extra)
+    }
+    columns = [c.key for c in spec.indicators.columns if c.issuer]
+    rows = []
+    for row in data.indicators:
+        kept = {k: row.get(k) for k in columns if row.get(k) not in (None, "")}
+        if set(kept) - {"level1", "level2"}:
+            rows.append(kept)
+    return {"fields": issued_fields, "indicators": rows}
+
+
+def metadata(
+    spec: Spec,
+    data: FormData,
+    layout: Layout,
+    issued_at: str,
+    info: IssueInfo | None = None,
+    issued: dict[str, Any] | None = None,
+) -> dict[str, str]:
+    """What the metadata sheet and the custom properties say about an issued workbook,
+    signed (HMAC-SHA256 with the issuer's key, else a plain SHA-256)."""
+    info = info or IssueInfo()
     fields = data.fields
-    return {
+    meta = {
         "format": META_FORMAT,
         "kind": spec.kind,
         "spec_version": str(spec.version),
         "spec_hash": spec.source_hash,
         "xltool_version": __version__,
         "sheet": spec.sheet,
+        "issue_id": info.issue_id or uuid.uuid4().hex,
         "department": str(fields.get("department") or ""),
         "code": str(fields.get("code") or ""),
         "year": str(fields.get("year") or ""),
@@ -473,21 +511,26 @@ def metadata(spec: Spec, data: FormData, layout: Layout, issued_at: str) -> dict
         "groups": json.dumps(
             [[g.level1, g.level2, len(g.rows)] for g in layout.groups], ensure_ascii=False
         ),
+        "prefill": json.dumps(issued or prefill(spec, data), ensure_ascii=False, sort_keys=True),
+        "key_id": key_id(info.key) if info.key else "",
     }
+    meta["signature"] = sign(meta, info.key)
+    return meta
 
 
-def _write_metadata(
-    wb: xlsxwriter.Workbook, spec: Spec, data: FormData, layout: Layout, issued_at: str
-) -> None:
-    meta = metadata(spec, data, layout, issued_at)
+META_CHUNK = 30_000  # below Excel's 32,767 characters per cell
+
+
+def _write_metadata(wb: xlsxwriter.Workbook, meta: dict[str, str]) -> None:
     ws = wb.add_worksheet(META_SHEET)
     for r, (key, value) in enumerate(meta.items()):
         ws.write_string(r, 0, key)
-        ws.write_string(r, 1, value)
+        for c in range(0, max(len(value), 1), META_CHUNK):
+            ws.write_string(r, 1 + c // META_CHUNK, value[c : c + META_CHUNK])
     ws.very_hidden()
     ws.protect()
     for key, value in meta.items():
-        if key != "groups" and value:
+        if key not in ("groups", "prefill") and value:
             wb.set_custom_property(f"xltool_{key}", value)
 
 
