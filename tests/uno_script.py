@@ -5,7 +5,7 @@ the values LibreOffice calculated for every defined name as one JSON line.
     python3 uno_script.py SOFFICE PROFILE_URL SRC DST ACTIONS_JSON
 
 Actions: {"op": "unprotect"}, {"op": "insert_rows", "row": 16, "count": 1} (1-based,
-inserted before that row), {"op": "set", "cell": "D16", "value": 3 or "text"},
+inserted before that row), {"op": "delete_rows", "row": 16, "count": 1}, {"op": "set", "cell": "D16", "value": 3 or "text"},
 {"op": "clear", "cell": "I41"}.
 """
 
@@ -75,6 +75,8 @@ def main():
                 sheet.unprotect(action.get("password", ""))
             elif op == "insert_rows":
                 sheet.Rows.insertByIndex(action["row"] - 1, action.get("count", 1))
+            elif op == "delete_rows":
+                sheet.Rows.removeByIndex(action["row"] - 1, action.get("count", 1))
             elif op == "set":
                 cell = sheet.getCellRangeByName(action["cell"])
                 if isinstance(action["value"], str):

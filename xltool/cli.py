@@ -16,6 +16,7 @@ from . import __version__
 from .errors import XltoolError
 from .i18n import current_lang, set_lang, t
 from .issue import issue_forms, plan_forms
+from .keys import init_key, key_path, load_key
 from .safeio import write_atomic
 from .sniff import Limits
 from .spec import load_builtin, load_spec
@@ -56,6 +57,15 @@ def main(lang: str | None) -> None:
       xltool verify returned/ --format json
     """
     set_lang(lang or os.environ.get("XLTOOL_LANG") or "zh")
+
+
+def _key_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--key-file",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help="The issuer key [default: $XLTOOL_KEY_FILE, else the user's config directory].",
+    )(f)
 
 
 def _spec_options(kind_default: str | None, kind_help: str) -> Callable[..., Any]:
@@ -121,6 +131,7 @@ def _spec_options(kind_default: str | None, kind_help: str) -> Callable[..., Any
     "--password", default="", help="Sheet and structure protection password (none by default)."
 )
 @click.option("--force", is_flag=True, help="Overwrite existing workbooks.")
+@_key_option
 def new(
     kind: str,
     spec_file: Path | None,
@@ -135,6 +146,7 @@ def new(
     output: Path | None,
     password: str,
     force: bool,
+    key_file: Path | None,
 ) -> None:
     """Issue formatted, protected form workbooks with live formulas.
 
@@ -170,6 +182,8 @@ def new(
             force=force,
             spare_rows=spare_rows,
             password=password,
+            key=load_key(key_file),
+            prefill_keys=_roster_keys(forms) if roster else (),
             progress=advance,
         )
     if len(issued) == 1:
@@ -217,6 +231,7 @@ def new(
     help="Write an annotated copy of each file into DIR (never over the input).",
 )
 @click.option("--force", is_flag=True, help="Overwrite existing annotated copies.")
+@_key_option
 @click.option(
     "--max-cells",
     type=click.IntRange(1),
@@ -233,6 +248,7 @@ def verify(
     timeout: float,
     annotate_dir: Path | None,
     force: bool,
+    key_file: Path | None,
     max_bytes: int,
     max_cells: int,
 ) -> None:
@@ -262,6 +278,7 @@ def verify(
             jobs=jobs,
             bounds=Bounds(seconds=timeout),
             progress=advance,
+            key=load_key(key_file),
         )
     if annotate_dir is not None:
         _annotate_all(results, files, annotate_dir, lang, force)
@@ -463,6 +480,33 @@ def schema(kind: str, spec_file: Path | None) -> None:
 
     spec = load_spec(spec_file) if spec_file else load_builtin(kind)
     click.echo(json.dumps(form_schema(spec), ensure_ascii=False, indent=2))
+
+
+def _roster_keys(forms: list[Any]) -> tuple[str, ...]:
+    """Every field a roster set is the issuer's, and stays evidence."""
+    return tuple(sorted({k for f in forms for k, v in f.fields.items() if v not in (None, "")}))
+
+
+@main.group(context_settings=CONTEXT)
+def key() -> None:
+    """The issuer key that signs issued forms (HMAC-SHA256).
+
+    \b
+    Examples:
+      xltool key init
+      xltool key init --key-file /secure/issuer.key
+    """
+
+
+@key.command("init", context_settings=CONTEXT)
+@_key_option
+@click.option(
+    "--force", is_flag=True, help="Replace an existing key (forms it signed then fail to verify)."
+)
+def key_init(key_file: Path | None, force: bool) -> None:
+    """Create a random 32-byte issuer key, readable by its owner only (0600)."""
+    path = init_key(key_path(key_file), force)
+    click.echo(t("key_created", path=path))
 
 
 @contextmanager

@@ -24,6 +24,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{who} 重复报送：采用最新的 {kept}，另有 {n} 个文件未采用",
         "{who} returned more than once: using the newest, {kept}; {n} other file(s) set aside",
     ),
+    "key_created": (
+        "已创建发放密钥 {path}（仅本人可读）",
+        "Created the issuer key {path} (owner-only)",
+    ),
     "issued_many": ("已生成 {n} 个工作簿，位于 {dir}", "Wrote {n} workbooks to {dir}"),
 }
 

@@ -248,6 +248,8 @@ def issue_forms(
     force: bool = False,
     spare_rows: int | None = None,
     password: str = "",
+    key: bytes | None = None,
+    prefill_keys: tuple[str, ...] = (),
     progress: Callable[[Path], None] | None = None,
 ) -> list[IssuedForm]:
     """Write one workbook per form into ``out_dir``; never overwrites without ``force``.
@@ -265,7 +267,7 @@ def issue_forms(
                 f"{existing[0]}{more_zh} 已存在（确需覆盖请加 --force）",
                 f"{existing[0]}{more} already exist(s) (use --force to overwrite)",
             )
-    info = IssueInfo(password=password)
+    info = IssueInfo(password=password, key=key, prefill_keys=prefill_keys)
     issued = []
     for form, target in zip(forms, targets, strict=True):
         write_atomic(
