@@ -4,6 +4,7 @@ positions the reader found (so rows shifted by insertion are no difference)."""
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -12,7 +13,7 @@ from openpyxl.utils.cell import get_column_letter
 
 from .findings import Finding
 from .read import Reading
-from .rules import Sum, is_number, ordered_rules, recompute
+from .rules import Const, Sum, is_number, ordered_rules, recompute, tidy
 
 TOLERANCE = 0.005
 
@@ -44,8 +45,9 @@ def check(reading: Reading) -> tuple[list[Finding], Totals, dict[str, Any]]:
     findings += _funds(reading, recomputed)
     findings += _indicator_rows(reading)
     if "indicators" not in reading.missing_blocks and spec.total.points in reading.positions:
-        points = recomputed.get(spec.total.points)
-        if is_number(points) and abs(points - spec.profile.points_total) > TOLERANCE:
+        # the profile's total is the indicators' (100 in the seed, 90 under 10 + 90)
+        points = tidy(math.fsum(r["points"] for r in rows if is_number(r.get("points"))))
+        if abs(points - spec.profile.points_total) > TOLERANCE:
             findings.append(
                 Finding(
                     "points-total",
@@ -176,6 +178,21 @@ def _computed_cells(
             continue
         cell, label = reading.cell(name), fields[name].label
         expected_value = recomputed.get(name)
+        if isinstance(rule, Const):
+            found = reading.constants.get(name, reading.formulas.get(name))
+            if not same(found, rule.value):
+                out.append(
+                    Finding(
+                        "formula-overwritten",
+                        sheet=reading.sheet,
+                        cell=cell,
+                        field=name,
+                        found=found,
+                        expected=rule.value,
+                        context={"label": label},
+                    )
+                )
+            continue
         if reading.formulas.get(name) is None:
             found = reading.constants.get(name)
             is_fund_sum = isinstance(rule, Sum) and name.startswith("fund_")

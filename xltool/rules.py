@@ -95,10 +95,85 @@ class Ref:
         return get(self.source)
 
 
-Rule = Sum | Ratio | Ref
+@dataclass(frozen=True)
+class Const:
+    """A fixed value the template carries (the 10 points of budget execution, say)."""
+
+    target: str
+    value: float
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        return ()
+
+    def formula(self, address_of: AddressOf) -> str | None:
+        return None  # written as a locked constant, not a formula
+
+    def evaluate(self, get: Lookup) -> Value:
+        return self.value
 
 
-def build_rule(spec: RuleSpec) -> Rule:
+@dataclass(frozen=True)
+class RateScore:
+    """得分 = ROUND(MIN(执行率, 1) × 分值, 2); blank while there is no rate."""
+
+    target: str
+    rate: str
+    points: str
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        return (self.rate, self.points)
+
+    def formula(self, address_of: AddressOf) -> str:
+        rate, points = address_of(self.rate), address_of(self.points)
+        return f'IF(AND(ISNUMBER({rate}),ISNUMBER({points})),ROUND(MIN({rate},1)*{points},2),"")'
+
+    def evaluate(self, get: Lookup) -> Value:
+        rate, points = get(self.rate), get(self.points)
+        if is_number(rate) and is_number(points):
+            return excel_round(min(rate, 1) * points, 2)
+        return None
+
+
+@dataclass(frozen=True)
+class GradeRule:
+    """等级 by the profile's bands, highest first (优 ≥ 90, 良 ≥ 80, 中 ≥ 60, 差)."""
+
+    target: str
+    source: str
+    bands: tuple[tuple[str, float], ...]
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        return (self.source,)
+
+    def formula(self, address_of: AddressOf) -> str:
+        cell = address_of(self.source)
+        expr = f'"{self.bands[-1][0]}"'
+        for label, minimum in reversed(self.bands[:-1]):
+            expr = f'IF({cell}>={minimum:g},"{label}",{expr})'
+        return f'IF(ISNUMBER({cell}),{expr},"")'
+
+    def evaluate(self, get: Lookup) -> Value:
+        value = get(self.source)
+        if not is_number(value):
+            return None
+        return next((label for label, minimum in self.bands if value >= minimum), self.bands[-1][0])
+
+
+def excel_round(value: float, digits: int) -> float:
+    """ROUND as Excel does it: half away from zero, on the decimal the cell shows."""
+    from decimal import ROUND_HALF_UP, Decimal
+
+    quantum = Decimal(1).scaleb(-digits)
+    return float(Decimal(repr(value)).quantize(quantum, rounding=ROUND_HALF_UP))
+
+
+Rule = Sum | Ratio | Ref | Const | RateScore | GradeRule
+
+
+def build_rule(spec: RuleSpec, bands: tuple[tuple[str, float], ...] = ()) -> Rule:
     if spec.type == "sum":
         of = spec.of if isinstance(spec.of, list) else [spec.of] if spec.of else []
         if not of:
@@ -108,14 +183,27 @@ def build_rule(spec: RuleSpec) -> Rule:
         if not (spec.numerator and spec.denominator):
             raise SpecError(f"rule for '{spec.target}': a ratio needs numerator and denominator")
         return Ratio(spec.target, spec.numerator, spec.denominator)
+    if spec.type == "const":
+        if spec.value is None:
+            raise SpecError(f"rule for '{spec.target}': a const needs 'value'")
+        return Const(spec.target, spec.value)
+    if spec.type == "rate_score":
+        if not (spec.rate and spec.points):
+            raise SpecError(f"rule for '{spec.target}': a rate_score needs rate and points")
+        return RateScore(spec.target, spec.rate, spec.points)
     if not isinstance(spec.of, str):
-        raise SpecError(f"rule for '{spec.target}': a ref needs 'of' naming one field")
+        raise SpecError(f"rule for '{spec.target}': a {spec.type} needs 'of' naming one field")
+    if spec.type == "grade":
+        if not bands:
+            raise SpecError(f"rule for '{spec.target}': a grade needs the profile's grades")
+        return GradeRule(spec.target, spec.of, bands)
     return Ref(spec.target, spec.of)
 
 
 def ordered_rules(spec: Spec) -> list[Rule]:
     """The spec's rules in an order where every rule comes after those it reads."""
-    rules = {r.target: r for r in map(build_rule, spec.rules)}
+    bands = tuple((g.label, g.min) for g in spec.profile.grades)
+    rules = {r.target: build_rule(r, bands) for r in spec.rules}
     done: list[Rule] = []
     state: dict[str, int] = {}
 

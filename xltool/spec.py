@@ -92,6 +92,10 @@ class IndicatorsBlock(_Strict):
     spare_rows: int = Field(default=2, ge=0, le=200)
     columns: list[Column]
     framework: dict[str, list[str]]
+    score: Literal["entry", "formula"] = "entry"
+    """How a quantitative row's 得分 comes about: the filer's entry, checked against its
+    指标性质 rule (score-rule-mismatch), or a formula of that rule. Needs a ``nature``
+    column; 定性 rows are always the filer's entry, checked against their band."""
 
 
 class TotalBlock(_Strict):
@@ -99,6 +103,7 @@ class TotalBlock(_Strict):
     label: str
     points: str
     score: str
+    grade: str | None = None
 
 
 Block = Annotated[
@@ -109,10 +114,13 @@ Block = Annotated[
 
 class RuleSpec(_Strict):
     target: str
-    type: Literal["sum", "ratio", "ref"]
+    type: Literal["sum", "ratio", "ref", "const", "rate_score", "grade"]
     of: list[str] | str | None = None
     numerator: str | None = None
     denominator: str | None = None
+    value: float | None = None
+    rate: str | None = None
+    points: str | None = None
 
 
 class Grade(_Strict):
@@ -271,24 +279,121 @@ def load_builtin(kind: str) -> Spec:
 
 def load_spec(path: Path) -> Spec:
     """Load and validate a spec file; a bad spec raises :class:`SpecError` with the place."""
+    spec, errors = _load(path)
+    if errors:
+        raise SpecError(
+            f"{errors[0]}（另有 {len(errors) - 1} 处）" if len(errors) > 1 else errors[0],
+            errors[0] + (f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""),
+        )
+    assert spec is not None
+    return spec
+
+
+def spec_errors(path: Path) -> list[str]:
+    """Every problem of a spec file, each as ``file:line: where: what is wrong``."""
+    return _load(path)[1]
+
+
+def _load(path: Path) -> tuple[Spec | None, list[str]]:
     try:
         text = path.read_text(encoding="utf-8")
         raw = yaml.safe_load(text)
+        tree = yaml.compose(text)
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise SpecError(f"{path}: cannot read the spec: {exc}") from None
+        return None, [f"{path}: cannot read the spec: {exc}"]
     if not isinstance(raw, dict):
-        raise SpecError(f"{path}: a spec is a YAML mapping")
+        return None, [f"{path}:1: a spec is a YAML mapping"]
+    try:
+        raw = _resolve_extends(raw, path)
+    except SpecError as exc:
+        return None, [exc.en]
     digest = hashlib.sha256(
         json.dumps(raw, sort_keys=True, ensure_ascii=False).encode()
     ).hexdigest()
     try:
         spec = Spec.model_validate({**raw, "source_hash": digest})
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise SpecError(f"{path}: {where}: {first['msg']}") from None
-    _check_references(spec, path)
-    return spec
+        return None, [_located(path, tree, err) for err in exc.errors()]
+    try:
+        _check_references(spec, path)
+    except SpecError as exc:
+        return None, [exc.en]
+    return spec, []
+
+
+def _resolve_extends(raw: dict[str, Any], path: Path, depth: int = 0) -> dict[str, Any]:
+    """``extends: KIND`` (a built-in kind, or a spec file beside this one): the parent's
+    spec with this one's keys merged over it. Mappings merge; ``rules`` merge by target;
+    other lists are replaced."""
+    parent_name = raw.get("extends")
+    if not parent_name:
+        return raw
+    if depth > 8:
+        raise SpecError(f"{path}: extends is nested too deeply")
+    local = path.parent / f"{parent_name}.yaml"
+    parent_path = (
+        local if local.is_file() and local != path else templates_dir() / f"{parent_name}.yaml"
+    )
+    if not parent_path.is_file():
+        raise SpecError(
+            f"{path}: extends unknown kind '{parent_name}' (known: {', '.join(builtin_kinds())})"
+        )
+    parent = yaml.safe_load(parent_path.read_text(encoding="utf-8"))
+    parent = _resolve_extends(parent, parent_path, depth + 1)
+    child = {k: v for k, v in raw.items() if k != "extends"}
+    return _merge(parent, child)
+
+
+def _merge(base: Any, over: Any, key: str = "") -> Any:
+    if isinstance(base, dict) and isinstance(over, dict):
+        out = dict(base)
+        for k, v in over.items():
+            out[k] = _merge(base[k], v, k) if k in base else v
+        return out
+    if key == "rules" and isinstance(base, list) and isinstance(over, list):
+        by_target = {r.get("target"): r for r in base if isinstance(r, dict)}
+        for r in over:
+            if isinstance(r, dict):
+                by_target[r.get("target")] = r
+        return list(by_target.values())
+    return over
+
+
+def _located(path: Path, tree: Any, err: dict[str, Any]) -> str:
+    """``file:line: a.b.c: message (allowed: …)`` for one pydantic error."""
+    raw_loc = list(err["loc"])
+    # pydantic puts the block's type tag after its index: blocks.3.funds.columns → drop it
+    loc = [
+        p
+        for i, p in enumerate(raw_loc)
+        if not (
+            i >= 2
+            and raw_loc[i - 2] == "blocks"
+            and isinstance(raw_loc[i - 1], int)
+            and p in _BLOCK_TAGS
+        )
+    ]
+    node, line = tree, 1
+    for part in loc:
+        child = None
+        if isinstance(node, yaml.MappingNode):
+            child = next((v for k, v in node.value if k.value == part), None)
+        elif (
+            isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value)
+        ):
+            child = node.value[part]
+        if child is None:
+            break
+        node, line = child, child.start_mark.line + 1
+    where = ".".join(str(p) for p in loc)
+    allowed = ""
+    ctx = err.get("ctx") or {}
+    if "expected" in ctx:
+        allowed = f" (allowed: {ctx['expected']})"
+    return f"{path}:{line}: {where}: {err['msg']}{allowed}"
+
+
+_BLOCK_TAGS = {"title", "header", "funds", "goals", "indicators", "total"}
 
 
 def _check_references(spec: Spec, path: Path) -> None:
@@ -328,7 +433,7 @@ def _check_references(spec: Spec, path: Path) -> None:
 
 def _rule_sources(rule: RuleSpec) -> list[str]:
     of = rule.of if isinstance(rule.of, list) else [rule.of] if rule.of else []
-    return [*of, *(n for n in (rule.numerator, rule.denominator) if n)]
+    return [*of, *(n for n in (rule.numerator, rule.denominator, rule.rate, rule.points) if n)]
 
 
 def spec_summary(spec: Spec) -> dict[str, Any]:

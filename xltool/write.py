@@ -245,11 +245,16 @@ def _write_grid(
     for name, area in layout.fields.items():
         ftype = fields[name].type
         if name in rule_by_target:
-            formula = "=" + rule_by_target[name].formula(layout.address)
+            formula = rule_by_target[name].formula(layout.address)
             style = fmt.get("value", ftype, locked=True)
-            _put(ws, area, "", style)
             cached = computed.get(name)
-            ws.write_formula(area.row, area.col, formula, style, "" if cached is None else cached)
+            if formula is None:  # a constant of the template
+                _put(ws, area, cached, style)
+                continue
+            _put(ws, area, "", style)
+            ws.write_formula(
+                area.row, area.col, "=" + formula, style, "" if cached is None else cached
+            )
         elif name in inputs:
             value = data.fields.get(name)
             locked = name in prefilled
@@ -423,6 +428,7 @@ def _write_conditional_formats(ws: Worksheet, fmt: _Formats, layout: Layout) -> 
                         "format": fmt.fill(AMBER_FILL),
                     },
                 )
+    # the indicators' points must add up to the profile's total
     total = layout.fields[spec.total.points]
     ws.conditional_format(
         total.row,
@@ -431,7 +437,8 @@ def _write_conditional_formats(ws: Worksheet, fmt: _Formats, layout: Layout) -> 
         total.col,
         {
             "type": "formula",
-            "criteria": f"=ROUND({total.a1},2)<>{spec.profile.points_total:g}",
+            "criteria": f"=ROUND(SUM({layout.address('indicators.points', absolute=True)}),2)"
+            f"<>{spec.profile.points_total:g}",
             "format": fmt.fill(RED_FILL),
         },
     )
