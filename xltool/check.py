@@ -13,7 +13,18 @@ from openpyxl.utils.cell import get_column_letter
 
 from .findings import Finding
 from .read import Reading
-from .rules import Const, Sum, is_number, ordered_rules, recompute, tidy
+from .rules import (
+    Const,
+    IndicatorScore,
+    Sum,
+    is_number,
+    ordered_rules,
+    qualitative_band,
+    recompute,
+    scored_rows,
+    tidy,
+)
+from .values import normalise_nature
 
 TOLERANCE = 0.005
 
@@ -36,14 +47,16 @@ def check(reading: Reading) -> tuple[list[Finding], Totals, dict[str, Any]]:
     spec = reading.spec
     findings = list(reading.findings)
     rules = ordered_rules(spec)
-    rows = [r.values for r in reading.indicators]
-    counted = [r.values for r in reading.indicators if r.inside]
+    rows = scored_rows(spec, [r.values for r in reading.indicators])
+    counted = scored_rows(spec, [r.values for r in reading.indicators if r.inside])
     recomputed = recompute(rules, reading.values, rows)
     findings += _required(reading)
     findings += _negatives(reading)
     findings += _computed_cells(reading, rules, recompute(rules, reading.values, counted))
     findings += _funds(reading, recomputed)
     findings += _indicator_rows(reading)
+    findings += _scoring(reading)
+    findings += _spec_checks(reading, recomputed)
     if "indicators" not in reading.missing_blocks and spec.total.points in reading.positions:
         # the profile's total is the indicators' (100 in the seed, 90 under 10 + 90)
         points = tidy(math.fsum(r["points"] for r in rows if is_number(r.get("points"))))
@@ -354,4 +367,129 @@ def _dedupe(findings: list[Finding]) -> list[Finding]:
             continue
         seen.add(key)
         out.append(f)
+    return out
+
+
+def _scoring(reading: Reading) -> list[Finding]:
+    """Each indicator row's 得分 against its 指标性质 rule: the formula (``score: formula``)
+    or the filer's entry; a 定性 row's score against its grade's band."""
+    spec = reading.spec
+    if "nature" not in reading.columns or "indicators" in reading.missing_blocks:
+        return []
+    rule = IndicatorScore()
+    formula_mode = spec.indicators.score == "formula"
+    out: list[Finding] = []
+    for row in reading.indicators:
+        v = row.values
+        nature = normalise_nature(v.get("nature"))
+        score, points = v.get("score"), v.get("points")
+        cell = _cell(reading, "score", row.row)
+        label = _row_label(v)
+        if nature == "定性":
+            if not (is_number(score) and is_number(points)):
+                continue
+            band = qualitative_band(v.get("actual"))
+            low, high = band or (None, None)
+            top = high == 1.0
+            inside = band is not None and (
+                low * points - TOLERANCE <= score <= high * points + TOLERANCE
+                and (top or score < high * points - TOLERANCE / 10)
+            )
+            if not inside:
+                expected = (
+                    f"{low * points:g}–{high * points:g}"
+                    if band
+                    else "达成年度指标 / 部分达成年度指标并具有一定效果 / 未达成年度指标且效果较差"
+                )
+                out.append(
+                    Finding(
+                        "score-out-of-band",
+                        sheet=reading.sheet,
+                        cell=cell,
+                        field="indicators.score",
+                        found=score,
+                        expected=expected,
+                        context={"label": label, "grade": v.get("actual") or ""},
+                    )
+                )
+            continue
+        if nature is None:
+            continue
+        expected = rule.evaluate(nature, v.get("target"), v.get("actual"), points)
+        if formula_mode:
+            text = row.formulas.get("score")
+            if text is None:
+                if score is not None:
+                    out.append(
+                        Finding(
+                            "formula-overwritten",
+                            sheet=reading.sheet,
+                            cell=cell,
+                            field="indicators.score",
+                            found=score,
+                            expected=expected,
+                            context={"label": label},
+                        )
+                    )
+                continue
+            want = "=" + rule.formula(lambda key, r=row.row: _cell(reading, key, r))
+            if _normalise_formula(text) != _normalise_formula(want):
+                out.append(
+                    Finding(
+                        "formula-altered",
+                        sheet=reading.sheet,
+                        cell=cell,
+                        field="indicators.score",
+                        found=text if text.startswith("=") else "=" + text,
+                        expected=want,
+                        context={"label": label},
+                    )
+                )
+            elif score is not None and not same(score, expected):
+                out.append(
+                    Finding(
+                        "cached-value-mismatch",
+                        sheet=reading.sheet,
+                        cell=cell,
+                        field="indicators.score",
+                        found=score,
+                        expected=expected,
+                        context={"label": label},
+                    )
+                )
+        elif is_number(score) and is_number(expected) and not same(score, expected):
+            out.append(
+                Finding(
+                    "score-rule-mismatch",
+                    sheet=reading.sheet,
+                    cell=cell,
+                    field="indicators.score",
+                    found=score,
+                    expected=expected,
+                    context={"label": label, "nature": nature},
+                )
+            )
+    return out
+
+
+def _spec_checks(reading: Reading, recomputed: dict[str, Any]) -> list[Finding]:
+    """The spec's own checks, e.g. 执行率 below 90% needs a reason (rate-reason-missing)."""
+    out = []
+    fields = reading.spec.all_fields()
+    for check in reading.spec.checks:
+        value = recomputed.get(check.field, reading.values.get(check.field))
+        if check.require not in reading.positions or not is_number(value) or value >= check.below:
+            continue
+        if reading.values.get(check.require) in (None, ""):
+            out.append(
+                Finding(
+                    check.code,
+                    sheet=reading.sheet,
+                    cell=reading.cell(check.require),
+                    field=check.require,
+                    found=value,
+                    expected=check.below,
+                    context={"label": fields[check.require].label},
+                )
+            )
     return out

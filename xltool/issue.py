@@ -15,7 +15,7 @@ from .model import EXPORT_ONLY_KEYS, FormData, check_form_data
 from .safeio import safe_stem, unique_names, write_atomic
 from .spec import NUMERIC_TYPES, Spec
 from .tables import read_table
-from .values import parse_number
+from .values import normalise_nature, parse_measure, parse_number
 from .write import IssueInfo, write_form
 
 POINTS_TOLERANCE = 0.005
@@ -116,6 +116,7 @@ def read_indicators(spec: Spec, path: Path) -> list[dict[str, Any]]:
             raise InputError(f"{where_zh}：三级指标为空", f"{where}: 三级指标 (name) is empty")
         if row.get("points") is None:
             raise InputError(f"{where_zh}：分值为空", f"{where}: 分值 (points) is empty")
+        target_text = row.get("target")
         for key, value in list(row.items()):
             row[key] = _typed(
                 columns[key].type,
@@ -123,6 +124,19 @@ def read_indicators(spec: Spec, path: Path) -> list[dict[str, Any]]:
                 f"{where}, {columns[key].label}",
                 f"{where_zh}「{columns[key].label}」",
             )
+        if "nature" in columns:
+            # 指标性质 as written (大于等于, ＝, 正向 …), or the symbol typed with the target
+            written = row.get("nature")
+            nature = normalise_nature(written) if written else None
+            if written and nature is None:
+                raise InputError(
+                    f"{where_zh}：未知的指标性质「{written}」（可用：≥、=、≤、定性）",
+                    f"{where}: unknown 指标性质 '{written}' (allowed: ≥, =, ≤, 定性)",
+                )
+            if nature is None and isinstance(target_text, str):
+                nature = parse_measure(target_text)[0]
+            if nature:
+                row["nature"] = nature
         total += row["points"]
     expected = spec.profile.points_total
     if abs(total - expected) > POINTS_TOLERANCE:
@@ -168,6 +182,9 @@ def read_data(spec: Spec, path: Path) -> list[FormData]:
 
 
 def _typed(type_: str, value: Any, where: str, where_zh: str) -> Any:
+    if type_ == "measure" and isinstance(value, str):  # ≥95%, ﹦72890元, or 定性 text
+        number = parse_measure(value)[1]
+        return value if number is None else number
     if value is None or type_ not in NUMERIC_TYPES:
         return str(value) if value is not None and not isinstance(value, str) else value
     if isinstance(value, str):

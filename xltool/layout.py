@@ -237,8 +237,12 @@ def _place_total(lay: Layout, block: TotalBlock, row: int) -> int:
     lay.labels.append(Label(block.label, Area(row, 0, row, points_col - 1), "section"))
     lay.fields[block.points] = Area.cell(row, points_col)
     lay.fields[block.score] = Area.cell(row, score_col)
-    if score_col < lay.spec.width - 1:
-        lay.labels.append(Label("", Area(row, score_col + 1, row, lay.spec.width - 1), "blank"))
+    last = score_col
+    if block.grade:
+        last = score_col + 1
+        lay.fields[block.grade] = Area.cell(row, last)
+    if last < lay.spec.width - 1:
+        lay.labels.append(Label("", Area(row, last + 1, row, lay.spec.width - 1), "blank"))
     return row + 1
 
 

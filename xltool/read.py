@@ -24,7 +24,7 @@ from .findings import Finding
 from .layout import Anchor, Group, Layout, compute_layout, plan_groups
 from .rules import is_number
 from .spec import NUMERIC_TYPES, Spec, builtin_kinds, load_builtin
-from .values import parse_number
+from .values import parse_measure, parse_number
 from .write import META_SHEET
 
 Pos = tuple[int, int]  # 1-based (row, column), as openpyxl counts
@@ -35,6 +35,7 @@ class IndicatorRow:
     row: int  # 1-based sheet row
     values: dict[str, Any]
     inside: bool = True  # inside the block the totals' formulas cover
+    formulas: dict[str, str] = field(default_factory=dict)  # column → formula text
 
 
 @dataclass
@@ -454,11 +455,13 @@ def _read_indicators(cells: dict[Pos, Any], cached: dict[Pos, Any], reading: Rea
     level1 = level2 = None
     for r in range(first, end + 1):
         values: dict[str, Any] = {}
+        formulas: dict[str, str] = {}
         for col in spec.indicators.columns:
             c = reading.columns[col.key]
             cell = cells.get((r, c))
             raw = None if cell is None else cell.value
             if cell is not None and cell.data_type == "f":
+                formulas[col.key] = _formula_text(raw)
                 raw = cached.get((r, c))
             values[col.key] = coerce(
                 raw,
@@ -476,13 +479,31 @@ def _read_indicators(cells: dict[Pos, Any], cached: dict[Pos, Any], reading: Rea
             for c in spec.indicators.columns
             if c.key not in ("level1", "level2")
         ):
-            reading.indicators.append(IndicatorRow(r, values, inside=r <= last))
+            reading.indicators.append(IndicatorRow(r, values, inside=r <= last, formulas=formulas))
 
 
 def coerce(raw: Any, type_: str, reading: Reading, name: str, cell: str, label: str) -> Any:
     """A cell's value as its field type wants it; every conversion leaves a finding."""
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         return None
+    if type_ == "measure":  # a number, maybe typed as ≥95%; or text (定性)
+        if is_number(raw) or not isinstance(raw, str):
+            return raw
+        _nature, number = parse_measure(raw)
+        if number is None:
+            return raw
+        reading.findings.append(
+            Finding(
+                "value-coerced",
+                sheet=reading.sheet,
+                cell=cell,
+                field=name,
+                found=raw,
+                expected=number,
+                context={"label": label},
+            )
+        )
+        return number
     if type_ not in NUMERIC_TYPES:
         if isinstance(raw, float) and raw.is_integer():
             return str(int(raw))

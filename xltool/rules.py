@@ -252,3 +252,84 @@ def _join_addresses(addresses: list[str]) -> str:
             col = cols.pop()
             return f"{col}{rows[0]}:{col}{rows[-1]}"
     return ",".join(addresses)
+
+
+# --- indicator scoring by 指标性质 ------------------------------------------------------
+
+QUALITATIVE_BANDS: tuple[tuple[str, float, float], ...] = (
+    ("达成年度指标", 0.8, 1.0),
+    ("部分达成年度指标并具有一定效果", 0.6, 0.8),
+    ("未达成年度指标且效果较差", 0.0, 0.6),
+)
+
+
+@dataclass(frozen=True)
+class IndicatorScore:
+    """得分 of one quantitative indicator row from 指标性质, 年度指标值, 实际完成值, 分值.
+
+    - ≥ and =: full points when actual ≥ target, else round(actual / target × points, 2);
+      for = with target 0: full points when actual ≤ 0, else 0.
+    - ≤: full points when actual ≤ target; 0 when actual ≥ 2 × target; linear between:
+      round((1 − (actual − target) / target) × points, 2).
+    Never below 0. Blank unless target, actual and points are numbers.
+    """
+
+    nature: str = "nature"
+    target: str = "target"
+    actual: str = "actual"
+    points: str = "points"
+
+    def formula(self, cell: Callable[[str], str]) -> str:
+        n, t, a, p = (cell(k) for k in (self.nature, self.target, self.actual, self.points))
+        higher = f"IF({a}>={t},{p},IF({t}=0,0,MAX(0,ROUND({a}/{t}*{p},2))))"
+        lower = f"IF({a}<={t},{p},IF({a}>=2*{t},0,MAX(0,ROUND((1-({a}-{t})/{t})*{p},2))))"
+        return (
+            f"IF(AND(ISNUMBER({t}),ISNUMBER({a}),ISNUMBER({p})),"
+            f'IF(AND({n}="=",{t}=0),IF({a}<=0,{p},0),'
+            f'IF(OR({n}="≥",{n}="="),{higher},IF({n}="≤",{lower},""))),"")'
+        )
+
+    def evaluate(self, nature: Any, target: Any, actual: Any, points: Any) -> float | None:
+        if not (is_number(target) and is_number(actual) and is_number(points)):
+            return None
+        if nature == "=" and target == 0:
+            return points if actual <= 0 else 0
+        if nature in ("≥", "="):
+            if actual >= target:
+                return points
+            return 0 if target == 0 else max(0, excel_round(actual / target * points, 2))
+        if nature == "≤":
+            if actual <= target:
+                return points
+            if actual >= 2 * target:
+                return 0
+            return max(0, excel_round((1 - (actual - target) / target) * points, 2))
+        return None
+
+
+def qualitative_band(grade: Any) -> tuple[float, float] | None:
+    """The share of 分值 a 定性 grade allows: [0.8, 1], [0.6, 0.8) or [0, 0.6)."""
+    for label, low, high in QUALITATIVE_BANDS:
+        if isinstance(grade, str) and grade.strip() == label:
+            return low, high
+    return None
+
+
+def scored_rows(spec: Spec, rows: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """Rows with 得分 as the form computes it: in ``score: formula`` kinds, a
+    quantitative row's score is its rule's result, whatever the cell holds."""
+    from .values import normalise_nature
+
+    keys = {c.key for c in spec.indicators.columns}
+    if spec.indicators.score != "formula" or "nature" not in keys:
+        return rows
+    rule = IndicatorScore()
+    out: list[Mapping[str, Any]] = []
+    for row in rows:
+        nature = normalise_nature(row.get("nature"))
+        if nature == "定性":
+            out.append(row)
+        else:
+            score = rule.evaluate(nature, row.get("target"), row.get("actual"), row.get("points"))
+            out.append({**row, "score": score})
+    return out

@@ -18,7 +18,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from .errors import SpecError
 
-FieldType = Literal["text", "longtext", "year", "count", "amount", "points", "score", "rate"]
+FieldType = Literal[
+    "text", "longtext", "year", "count", "amount", "points", "score", "rate", "measure"
+]
+"""``measure``: a target or actual: a number (typed maybe as ``≥95%``) or, for 定性, text."""
 NUMERIC_TYPES = frozenset({"year", "count", "amount", "points", "score", "rate"})
 
 
@@ -141,6 +144,16 @@ class Profile(_Strict):
         return next((g.label for g in self.grades if score >= g.min - 1e-9), None)
 
 
+class RequireWhenBelow(_Strict):
+    """A check with an Excel face (the cell turns red) and a Python face (a finding):
+    ``require`` must be filled while ``field`` is below ``below``."""
+
+    code: Literal["rate-reason-missing"]
+    field: str
+    below: float
+    require: str
+
+
 class Spec(_Strict):
     kind: str
     version: int
@@ -154,6 +167,7 @@ class Spec(_Strict):
     fields: dict[str, FieldSpec]
     blocks: list[Block]
     rules: list[RuleSpec]
+    checks: list[RequireWhenBelow] = []
     source_hash: str = ""
 
     @model_validator(mode="after")

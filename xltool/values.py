@@ -45,3 +45,64 @@ def parse_number(text: str) -> Parsed:
     if isinstance(value, float) and value.is_integer() and not match["frac"] and factor == 1.0:
         value = int(value)
     return Parsed(value, True)
+
+
+# 指标性质 as people write it → the four the rules know.
+_NATURES = {
+    "≥": "≥",
+    ">=": "≥",
+    "＞＝": "≥",
+    "≧": "≥",
+    "大于等于": "≥",
+    "不低于": "≥",
+    "不少于": "≥",
+    "正向": "≥",
+    "=": "=",
+    "＝": "=",
+    "﹦": "=",
+    "等于": "=",
+    "≤": "≤",
+    "<=": "≤",
+    "＜＝": "≤",
+    "≦": "≤",
+    "小于等于": "≤",
+    "不高于": "≤",
+    "不超过": "≤",
+    "反向": "≤",
+    "定性": "定性",
+}
+_NATURE_PREFIX = re.compile(
+    "^(" + "|".join(sorted(map(re.escape, _NATURES), key=len, reverse=True)) + ")"
+)
+_MEASURE = re.compile(
+    r"^(?P<sign>[-+]?)(?P<int>\d{1,3}(?:,\d{3})+|\d+)(?P<frac>\.\d+)?(?P<unit>\D{0,8})$"
+)
+
+
+def normalise_nature(text: object) -> str | None:
+    """``大于等于`` / ``＝`` / ``﹦`` / ``正向`` … → ``≥`` ``=`` ``≤`` or ``定性``; None if unknown."""
+    if not isinstance(text, str):
+        return None
+    key = unicodedata.normalize("NFKC", text).strip().replace(" ", "")
+    return _NATURES.get(key) or _NATURES.get(text.strip())
+
+
+def parse_measure(text: str) -> tuple[str | None, float | int | None]:
+    """A target or actual typed with its symbol and unit: ``≥95%`` → (``≥``, 95),
+    ``﹦72890元`` → (``=``, 72890), ``大于等于50个`` → (``≥``, 50). The unit stays in
+    度量单位, so ``95%`` is 95, not 0.95. (None, None) when there is no number."""
+    raw = text.strip()
+    nature = None
+    match = _NATURE_PREFIX.match(raw)
+    if match:
+        nature = _NATURES[match.group(1)]
+        raw = raw[match.end() :]
+    norm = unicodedata.normalize("NFKC", raw).strip().replace(" ", "").replace("−", "-")
+    m = _MEASURE.match(norm)
+    if not m or any(ch.isdigit() for ch in m["unit"]):
+        return nature, None
+    number = float(m["int"].replace(",", "") + (m["frac"] or ""))
+    if m["sign"] == "-":
+        number = -number
+    value: float | int = int(number) if number.is_integer() and not m["frac"] else number
+    return nature, value

@@ -27,9 +27,10 @@ from . import __version__
 from .keys import key_id, sign
 from .layout import Area, Layout, compute_layout, level_spans, plan_groups
 from .model import FormData
-from .rules import ordered_rules, recompute
+from .rules import IndicatorScore, ordered_rules, recompute, scored_rows
 from .spec import NUMERIC_TYPES, Spec
 from .text import render_instructions, render_title
+from .values import normalise_nature
 
 META_SHEET = "_xltool"
 LISTS_SHEET = "_lists"
@@ -43,7 +44,8 @@ HEADER_FILL = "#DDEBF7"
 LINE_HEIGHT = 14.5
 MAX_ROW_HEIGHT = 409
 
-NUM_FORMATS = {"amount": "0.00", "rate": "0.00%", "count": "0", "year": "0"}
+NUM_FORMATS = {"amount": "0.00", "rate": "0.00%", "count": "0", "year": "0", "grade": '"等级："@'}
+NATURES = ["≥", "=", "≤", "定性"]
 
 VALIDATION_TEXT: dict[str, tuple[str, str]] = {
     "amount": (
@@ -159,7 +161,7 @@ def write_form(
     groups = plan_groups(spec, data.indicators, spare_rows)
     layout = compute_layout(spec, groups)
     rules = ordered_rules(spec)
-    rows = layout.indicator_rows()
+    rows = scored_rows(spec, layout.indicator_rows())
     computed = recompute(rules, data.fields, rows)
 
     wb = _Workbook(
@@ -246,7 +248,7 @@ def _write_grid(
         ftype = fields[name].type
         if name in rule_by_target:
             formula = rule_by_target[name].formula(layout.address)
-            style = fmt.get("value", ftype, locked=True)
+            style = fmt.get("value", "grade" if name == spec.total.grade else ftype, locked=True)
             cached = computed.get(name)
             if formula is None:  # a constant of the template
                 _put(ws, area, cached, style)
@@ -273,6 +275,9 @@ def _write_grid(
             for column in spec.indicators.columns:
                 if column.key in ("level1", "level2"):
                     continue
+                if column.key == "score" and _scored_by_formula(spec, row):
+                    _write_score_formula(ws, fmt, layout, r, row)
+                    continue
                 value = row.get(column.key)
                 locked = column.issuer and value not in (None, "")
                 align = "left" if column.type in ("text", "longtext") else "center"
@@ -282,6 +287,31 @@ def _write_grid(
                 need(area, value)
     for row, height in heights.items():
         ws.set_row(row, height)
+
+
+def _scored_by_formula(spec: Spec, row: dict[str, Any]) -> bool:
+    """In ``score: formula`` kinds, every row but a 定性 one gets its rule's formula."""
+    if spec.indicators.score != "formula" or "nature" not in {
+        c.key for c in spec.indicators.columns
+    }:
+        return False
+    return normalise_nature(row.get("nature")) != "定性"
+
+
+def _write_score_formula(
+    ws: Worksheet, fmt: _Formats, layout: Layout, r: int, row: dict[str, Any]
+) -> None:
+    rule = IndicatorScore()
+    formula = rule.formula(lambda key: xl_rowcol_to_cell(r, layout.columns[key]))
+    cached = rule.evaluate(
+        normalise_nature(row.get("nature")), row.get("target"), row.get("actual"), row.get("points")
+    )
+    # a spare row stays open: the filer may make it 定性 and enter the score there
+    spare = not row.get("name")
+    style = fmt.get("value", "score", locked=not spare)
+    ws.write_formula(
+        r, layout.columns["score"], "=" + formula, style, "" if cached is None else cached
+    )
 
 
 def _put(ws: Worksheet, area: Area, value: Any, style: Any) -> None:
@@ -343,7 +373,10 @@ def _write_validations(wb: xlsxwriter.Workbook, ws: Worksheet, layout: Layout) -
         )
     )
     lists: list[list[str]] = []
-    for key, items in (("level1", level1s), ("level2", level2s)):
+    choices = [("level1", level1s), ("level2", level2s)]
+    if "nature" in layout.columns:
+        choices.append(("nature", NATURES))
+    for key, items in choices:
         col = layout.columns[key]
         items = [i for i in items if i]
         if len(",".join(items)) <= 255 and not any("," in i for i in items):
@@ -428,6 +461,21 @@ def _write_conditional_formats(ws: Worksheet, fmt: _Formats, layout: Layout) -> 
                         "format": fmt.fill(AMBER_FILL),
                     },
                 )
+    fields = layout.fields
+    for check in spec.checks:  # e.g. 执行率 below 90% needs a reason
+        if check.field in fields and check.require in fields:
+            value, need = fields[check.field].a1, fields[check.require]
+            ws.conditional_format(
+                need.row,
+                need.col,
+                need.last_row,
+                need.last_col,
+                {
+                    "type": "formula",
+                    "criteria": f"=AND(ISNUMBER({value}),{value}<{check.below},LEN(TRIM({need.a1}))=0)",
+                    "format": fmt.fill(RED_FILL),
+                },
+            )
     # the indicators' points must add up to the profile's total
     total = layout.fields[spec.total.points]
     ws.conditional_format(
