@@ -28,9 +28,8 @@ def _compiled(source: str) -> jinja2.Template:
 
 
 def render_title(spec: Spec, fields: dict[str, Any]) -> str:
-    return _compiled(spec.title).render(
-        year=fields.get("year"), department=fields.get("department")
-    )
+    context = {key: fields.get(key) for key in spec.all_fields()}
+    return _compiled(spec.title).render(**context)
 
 
 def render_instructions(spec: Spec, **context: Any) -> list[str]:

@@ -510,7 +510,9 @@ def _write_instructions(
     ws = wb.add_worksheet(INSTRUCTIONS_SHEET)
     ws.set_column(0, 0, 110)
     lines = render_instructions(
-        spec, department=data.fields.get("department"), year=data.fields.get("year")
+        spec,
+        department=data.fields.get("department") or data.fields.get("project_name"),
+        year=data.fields.get("year"),
     )
     title = wb.add_format({"font_name": spec.font, "font_size": 14, "bold": True})
     body = wb.add_format({"font_name": spec.font, "font_size": 11, "text_wrap": True})
