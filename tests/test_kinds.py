@@ -30,10 +30,16 @@ def project_form(adjusted: float, executed: float, rows: list[dict]) -> FormData
     return FormData(
         kind="project",
         fields={
-            "project_name": "农贸市场提质改造", "year": 2019, "competent_department": "岳麓区商务局",
-            "implementing_unit": "岳麓区商务局", "goal_expected": "完成4个农贸市场提质改造",
-            "goal_actual": "完成4个", "fund_current_initial": adjusted, "fund_current_adjusted": adjusted,
-            "fund_current_executed": executed, "fund_total_reason": "验收后拨付",
+            "project_name": "农贸市场提质改造",
+            "year": 2019,
+            "competent_department": "岳麓区商务局",
+            "implementing_unit": "岳麓区商务局",
+            "goal_expected": "完成4个农贸市场提质改造",
+            "goal_actual": "完成4个",
+            "fund_current_initial": adjusted,
+            "fund_current_adjusted": adjusted,
+            "fund_current_executed": executed,
+            "fund_total_reason": "验收后拨付",
         },
         indicators=rows,
     )
@@ -41,8 +47,17 @@ def project_form(adjusted: float, executed: float, rows: list[dict]) -> FormData
 
 def full_marks(total: float, count: int = 9) -> list[dict]:
     return [
-        {"level1": "产出指标", "level2": "数量指标", "name": f"指标{i + 1}", "nature": "≥", "target": 4,
-         "unit": "个", "actual": 4, "points": total / count, "reason": None}
+        {
+            "level1": "产出指标",
+            "level2": "数量指标",
+            "name": f"指标{i + 1}",
+            "nature": "≥",
+            "target": 4,
+            "unit": "个",
+            "actual": 4,
+            "points": total / count,
+            "reason": None,
+        }
         for i in range(count)
     ]
 
@@ -58,7 +73,13 @@ def test_project_2019_scores_8_62_of_10_for_its_execution(tmp_path: Path) -> Non
     assert result.totals["score"] == pytest.approx(98.62) and result.totals["points"] == 100
     assert named_cell(wb, "grade").value == "优"
     names = set(openpyxl.load_workbook(path).defined_names)
-    assert {"project_name", "competent_department", "implementing_unit", "grade", "indicators"} <= names
+    assert {
+        "project_name",
+        "competent_department",
+        "implementing_unit",
+        "grade",
+        "indicators",
+    } <= names
     _s, ref = next(iter(openpyxl.load_workbook(path).defined_names["indicators"].destinations))
     assert len(openpyxl.load_workbook(path)["自评表"][ref.replace("$", "")][0]) == 10
 
@@ -80,9 +101,18 @@ def test_dept_2021_at_76_percent_scores_7_6_and_97_6(tmp_path: Path) -> None:
         r["target"], r["actual"] = "4个", "4个"
     data = FormData(
         kind="dept-overall-10-90",
-        fields={"department": "某局", "year": 2021, "duties": "职责", "staff_quota": 5, "staff_actual": 5,
-                "goal_expected": "目标", "goal_actual": "完成", "fund_current_initial": 100,
-                "fund_current_adjusted": 100, "fund_current_executed": 76},
+        fields={
+            "department": "某局",
+            "year": 2021,
+            "duties": "职责",
+            "staff_quota": 5,
+            "staff_actual": 5,
+            "goal_expected": "目标",
+            "goal_actual": "完成",
+            "fund_current_initial": 100,
+            "fund_current_adjusted": 100,
+            "fund_current_executed": 76,
+        },
         indicators=rows,
     )
     path = tmp_path / "d.xlsx"
@@ -95,7 +125,9 @@ def test_dept_2021_at_76_percent_scores_7_6_and_97_6(tmp_path: Path) -> None:
 
 
 def test_10_90_is_written_as_a_spec_that_extends_dept_overall() -> None:
-    text = (Path(__file__).parent.parent / "templates" / "dept-overall-10-90.yaml").read_text(encoding="utf-8")
+    text = (Path(__file__).parent.parent / "templates" / "dept-overall-10-90.yaml").read_text(
+        encoding="utf-8"
+    )
     assert "extends: dept-overall" in text and "blocks:" not in text
     assert DEPT_10_90.sheet == load_builtin("dept-overall").sheet
     assert DEPT_10_90.profile.points_total == 90
@@ -103,13 +135,24 @@ def test_10_90_is_written_as_a_spec_that_extends_dept_overall() -> None:
 
 @pytest.mark.parametrize(
     ("text", "nature", "number"),
-    [("≥95%", "≥", 95), ("＝100", "=", 100), ("﹦72890元", "=", 72890), ("大于等于50个", "≥", 50), ("≤3天", "≤", 3)],
+    [
+        ("≥95%", "≥", 95),
+        ("＝100", "=", 100),
+        ("﹦72890元", "=", 72890),
+        ("大于等于50个", "≥", 50),
+        ("≤3天", "≤", 3),
+    ],
 )
-def test_values_typed_with_symbols_and_units_are_read(text: str, nature: str, number: float) -> None:
+def test_values_typed_with_symbols_and_units_are_read(
+    text: str, nature: str, number: float
+) -> None:
     assert parse_measure(text) == (nature, number)
 
 
-@pytest.mark.parametrize(("written", "nature"), [("＝", "="), ("﹦", "="), ("大于等于", "≥"), ("小于等于", "≤"), ("正向", "≥"), ("反向", "≤")])
+@pytest.mark.parametrize(
+    ("written", "nature"),
+    [("＝", "="), ("﹦", "="), ("大于等于", "≥"), ("小于等于", "≤"), ("正向", "≥"), ("反向", "≤")],
+)
 def test_natures_are_normalised(written: str, nature: str) -> None:
     assert normalise_nature(written) == nature
 
@@ -117,16 +160,40 @@ def test_natures_are_normalised(written: str, nature: str) -> None:
 def _cases() -> list[tuple[str, float, float, float]]:
     """Edges first (target 0, actual 0, exactly 2 × target, negative actuals), then random."""
     cases = [
-        ("≥", 0, 0, 10), ("≥", 0, -1, 10), ("≥", 10, 0, 10), ("≥", 10, -3, 10), ("≥", 10, 10, 10),
-        ("=", 0, 0, 5), ("=", 0, 1, 5), ("=", 0, -1, 5), ("=", 8, 7, 5), ("=", 8, 9, 5),
-        ("≤", 0, 0, 4), ("≤", 0, 1, 4), ("≤", 3, 6, 4), ("≤", 3, 5.999, 4), ("≤", 3, 3.001, 4), ("≤", 3, -1, 4),
-        ("≥", 3, 1, 7.5), ("≥", 95, 94.5, 2.5), ("≤", 1.5, 2.25, 3), ("≥", 0.3, 0.1, 3),
+        ("≥", 0, 0, 10),
+        ("≥", 0, -1, 10),
+        ("≥", 10, 0, 10),
+        ("≥", 10, -3, 10),
+        ("≥", 10, 10, 10),
+        ("=", 0, 0, 5),
+        ("=", 0, 1, 5),
+        ("=", 0, -1, 5),
+        ("=", 8, 7, 5),
+        ("=", 8, 9, 5),
+        ("≤", 0, 0, 4),
+        ("≤", 0, 1, 4),
+        ("≤", 3, 6, 4),
+        ("≤", 3, 5.999, 4),
+        ("≤", 3, 3.001, 4),
+        ("≤", 3, -1, 4),
+        ("≥", 3, 1, 7.5),
+        ("≥", 95, 94.5, 2.5),
+        ("≤", 1.5, 2.25, 3),
+        ("≥", 0.3, 0.1, 3),
     ]
     rng = random.Random(20261125)
     for _ in range(60):
         nature = rng.choice(["≥", "=", "≤"])
         target = rng.choice([0, rng.randint(1, 200), round(rng.uniform(0.01, 1000), 2)])
-        actual = rng.choice([0, target, 2 * target, -rng.randint(1, 50), round(rng.uniform(-10, 2.5 * (target or 10)), 2)])
+        actual = rng.choice(
+            [
+                0,
+                target,
+                2 * target,
+                -rng.randint(1, 50),
+                round(rng.uniform(-10, 2.5 * (target or 10)), 2),
+            ]
+        )
         points = rng.choice([1, 2.5, 4, 5, 10, round(rng.uniform(0.5, 20), 1)])
         cases.append((nature, target, actual, points))
     return cases
@@ -137,8 +204,16 @@ def _cases() -> list[tuple[str, float, float, float]]:
 def test_each_scoring_rule_computes_the_same_in_python_and_in_libreoffice(tmp_path: Path) -> None:
     cases = _cases()
     rows = [
-        {"level1": "产出指标", "level2": "数量指标", "name": f"指标{i}", "nature": n, "target": t, "unit": "个",
-         "actual": a, "points": p}
+        {
+            "level1": "产出指标",
+            "level2": "数量指标",
+            "name": f"指标{i}",
+            "nature": n,
+            "target": t,
+            "unit": "个",
+            "actual": a,
+            "points": p,
+        }
         for i, (n, t, a, p) in enumerate(cases)
     ]
     path = tmp_path / "rules.xlsx"
@@ -159,15 +234,37 @@ def test_each_scoring_rule_computes_the_same_in_python_and_in_libreoffice(tmp_pa
 
 
 def test_excel_round_is_half_away_from_zero() -> None:
-    assert excel_round(2.675, 2) == 2.68 and excel_round(-2.5, 0) == -3 and excel_round(8.6203, 2) == 8.62
+    assert (
+        excel_round(2.675, 2) == 2.68
+        and excel_round(-2.5, 0) == -3
+        and excel_round(8.6203, 2) == 8.62
+    )
 
 
 def test_qualitative_rows_are_entries_checked_against_their_band(tmp_path: Path) -> None:
     rows = [
-        {"level1": "满意度指标", "level2": "服务对象满意度指标", "name": "群众满意度", "nature": "定性", "target": "满意",
-         "unit": None, "actual": "达成年度指标", "points": 10, "score": 7},
-        {"level1": "满意度指标", "level2": "服务对象满意度指标", "name": "商户满意度", "nature": "定性", "target": "满意",
-         "unit": None, "actual": "部分达成年度指标并具有一定效果", "points": 10, "score": 7},
+        {
+            "level1": "满意度指标",
+            "level2": "服务对象满意度指标",
+            "name": "群众满意度",
+            "nature": "定性",
+            "target": "满意",
+            "unit": None,
+            "actual": "达成年度指标",
+            "points": 10,
+            "score": 7,
+        },
+        {
+            "level1": "满意度指标",
+            "level2": "服务对象满意度指标",
+            "name": "商户满意度",
+            "nature": "定性",
+            "target": "满意",
+            "unit": None,
+            "actual": "部分达成年度指标并具有一定效果",
+            "points": 10,
+            "score": 7,
+        },
         *full_marks(70, 7),
     ]
     path = tmp_path / "q.xlsx"
@@ -193,12 +290,16 @@ def test_project_indicators_file_takes_symbols_and_words(tmp_path: Path) -> None
     ind = tmp_path / "ind.csv"
     with ind.open("w", newline="", encoding="utf-8-sig") as f:
         w = csv.writer(f)
-        w.writerow(["一级指标", "二级指标", "三级指标", "指标性质", "年度指标值", "度量单位", "分值"])
+        w.writerow(
+            ["一级指标", "二级指标", "三级指标", "指标性质", "年度指标值", "度量单位", "分值"]
+        )
         w.writerow(["产出指标", "数量指标", "改造农贸市场", "大于等于", "4", "个", "40"])
         w.writerow(["产出指标", "质量指标", "验收合格率", "", "≥95%", "%", "30"])
         w.writerow(["满意度指标", "服务对象满意度指标", "满意度", "定性", "满意", "", "20"])
     out = tmp_path / "o"
-    result = CliRunner().invoke(main, ["new", "--kind", "project", "--indicators", str(ind), "--out", str(out)])
+    result = CliRunner().invoke(
+        main, ["new", "--kind", "project", "--indicators", str(ind), "--out", str(out)]
+    )
     assert result.exit_code == 0, result.output
     wb = openpyxl.load_workbook(next(out.glob("*.xlsx")))
     first = named_cell(wb, "indicators").row
@@ -206,6 +307,11 @@ def test_project_indicators_file_takes_symbols_and_words(tmp_path: Path) -> None
     assert [ws.cell(first, c).value for c in range(4, 8)] == ["改造农贸市场", "≥", 4, "个"]
     assert [ws.cell(first + 3, c).value for c in range(5, 7)] == ["≥", 95]
     bad = tmp_path / "bad.csv"
-    bad.write_text("一级指标,二级指标,三级指标,指标性质,年度指标值,度量单位,分值\n产出指标,数量指标,x,差不多,1,个,90\n", encoding="utf-8")
-    refused = CliRunner().invoke(main, ["new", "--kind", "project", "--indicators", str(bad), "--out", str(out)])
+    bad.write_text(
+        "一级指标,二级指标,三级指标,指标性质,年度指标值,度量单位,分值\n产出指标,数量指标,x,差不多,1,个,90\n",
+        encoding="utf-8",
+    )
+    refused = CliRunner().invoke(
+        main, ["new", "--kind", "project", "--indicators", str(bad), "--out", str(out)]
+    )
     assert refused.exit_code == 2 and "未知的指标性质" in refused.stderr

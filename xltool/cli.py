@@ -19,7 +19,7 @@ from .issue import issue_forms, plan_forms
 from .keys import init_key, key_path, load_key
 from .safeio import write_atomic
 from .sniff import Limits
-from .spec import load_builtin, load_spec
+from .spec import kind_paths, load_builtin, load_spec, spec_errors
 from .verify import Bounds, collect_paths, report_json, verify_paths
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -485,6 +485,77 @@ def schema(kind: str, spec_file: Path | None) -> None:
 def _roster_keys(forms: list[Any]) -> tuple[str, ...]:
     """Every field a roster set is the issuer's, and stays evidence."""
     return tuple(sorted({k for f in forms for k, v in f.fields.items() if v not in (None, "")}))
+
+
+@main.group(context_settings=CONTEXT)
+def spec() -> None:
+    """Form kinds: list, show, copy and check the specs forms are made from.
+
+    \b
+    Examples:
+      xltool spec list
+      xltool spec show project
+      xltool spec init my-dept --from dept-overall
+      xltool spec check my-dept.yaml
+    """
+
+
+@spec.command("list", context_settings=CONTEXT)
+def spec_list() -> None:
+    """Every kind xltool knows (built in, and the issuer's own), with its version."""
+    from .spec import templates_dir
+
+    for kind, path in kind_paths().items():
+        where = "built-in" if path.parent == templates_dir() else str(path)
+        try:
+            loaded = load_builtin(kind)
+            click.echo(f"{kind}\tv{loaded.version}\t{loaded.name}\t{where}")
+        except XltoolError as exc:
+            click.echo(f"{kind}\t?\t{exc.text(current_lang())}\t{where}")
+
+
+@spec.command("show", context_settings=CONTEXT)
+@click.argument("kind")
+def spec_show(kind: str) -> None:
+    """Print a kind's spec file."""
+    load_builtin(kind)  # refuses an unknown kind with the known ones
+    click.echo(kind_paths()[kind].read_text(encoding="utf-8"), nl=False)
+
+
+@spec.command("init", context_settings=CONTEXT)
+@click.argument("new_kind", metavar="NEW")
+@click.option("--from", "from_kind", required=True, help="The kind to copy.")
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="[default: ./NEW.yaml]"
+)
+@click.option("--force", is_flag=True, help="Overwrite OUTPUT if it exists.")
+def spec_init(new_kind: str, from_kind: str, output: Path | None, force: bool) -> None:
+    """Write an editable copy of a kind's spec under a new name (version 1)."""
+    import re
+
+    if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,62}", new_kind):
+        raise click.BadParameter("use lower-case letters, digits and '-'", param_hint="NEW")
+    load_builtin(from_kind)
+    text = kind_paths()[from_kind].read_text(encoding="utf-8")
+    text = re.sub(r"(?m)^kind: .*$", f"kind: {new_kind}", text, count=1)
+    text = re.sub(r"(?m)^version: .*$", "version: 1", text, count=1)
+    header = f"# Copied from {from_kind} by xltool spec init; edit, then: xltool spec check {new_kind}.yaml\n"
+    target = output or Path(f"{new_kind}.yaml")
+    write_atomic(target, lambda h: h.write((header + text).encode("utf-8")), force)
+    click.echo(t("wrote", path=target))
+
+
+@spec.command("check", context_settings=CONTEXT)
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def spec_check(file: Path) -> None:
+    """Check a spec file: every error with file:line and what is allowed. Exit 1 if any."""
+    errors = spec_errors(file)
+    for error in errors:
+        click.echo(error)
+    if errors:
+        sys.exit(1)
+    loaded = load_spec(file)
+    click.echo(t("spec_ok", kind=loaded.kind, version=loaded.version, path=file))
 
 
 @main.group(context_settings=CONTEXT)

@@ -28,6 +28,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "已创建发放密钥 {path}（仅本人可读）",
         "Created the issuer key {path} (owner-only)",
     ),
+    "spec_ok": (
+        "{path}：表样 {kind} 第 {version} 版，检查通过",
+        "{path}: kind {kind} version {version} is valid",
+    ),
     "issued_many": ("已生成 {n} 个工作簿，位于 {dir}", "Wrote {n} workbooks to {dir}"),
 }
 

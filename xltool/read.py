@@ -23,7 +23,7 @@ from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 from .findings import Finding
 from .layout import Anchor, Group, Layout, compute_layout, plan_groups
 from .rules import is_number
-from .spec import NUMERIC_TYPES, Spec, builtin_kinds, load_builtin
+from .spec import NUMERIC_TYPES, Spec, builtin_kinds, load_builtin, user_specs_dir
 from .values import parse_measure, parse_number
 from .write import META_SHEET
 
@@ -141,9 +141,12 @@ def _spec_for(meta: dict[str, str], wb: Any) -> Spec:
     kind = meta.get("kind")
     if kind:
         if kind not in builtin_kinds():
+            version, digest = meta.get("spec_version", "?"), meta.get("spec_hash", "")[:12]
             raise NotAForm(
-                f"表样「{kind}」未知，请用 --spec 指定该表样的 spec 文件",
-                f"unknown form kind '{kind}'; pass its spec file with --spec",
+                f"此表按表样「{kind}」第 {version} 版（spec 哈希 {digest}）发放，本机没有该表样；"
+                f"请用 --spec 指定该表样的 spec 文件，或放入 {user_specs_dir()}",
+                f"issued from kind '{kind}' version {version} (spec hash {digest}), which this machine "
+                f"does not have; pass its spec file with --spec or put it in {user_specs_dir()}",
                 kind,
             )
         return load_builtin(kind)

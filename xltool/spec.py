@@ -276,18 +276,46 @@ def templates_dir() -> Path:
     raise SpecError("xltool is installed without its templates/ folder")
 
 
+SPECS_ENV = "XLTOOL_SPECS"
+
+
+def user_specs_dir() -> Path:
+    """Where an issuer keeps its own kinds: $XLTOOL_SPECS, else the config directory's specs/."""
+    import os
+
+    if os.environ.get(SPECS_ENV):
+        return Path(os.environ[SPECS_ENV])
+    from .keys import default_key_path
+
+    return default_key_path().parent / "specs"
+
+
+def kind_paths() -> dict[str, Path]:
+    """Every known kind → its spec file: the issuer's own first, then the built-in ones."""
+    out = {p.stem: p for p in sorted(templates_dir().glob("*.yaml"))}
+    user = user_specs_dir()
+    if user.is_dir():
+        out.update({p.stem: p for p in sorted(user.glob("*.yaml"))})
+    return out
+
+
 def builtin_kinds() -> list[str]:
-    return sorted(p.stem for p in templates_dir().glob("*.yaml"))
+    return sorted(kind_paths())
 
 
-@cache
 def load_builtin(kind: str) -> Spec:
-    path = templates_dir() / f"{kind}.yaml"
-    if not path.is_file():
+    """A kind by name: built in, or from the issuer's specs directory."""
+    path = kind_paths().get(kind)
+    if path is None:
         known = ", ".join(builtin_kinds())
         raise SpecError(
             f"未知的表样「{kind}」（可用：{known}）", f"unknown form kind '{kind}' (known: {known})"
         )
+    return _load_cached(path, path.stat().st_mtime_ns)
+
+
+@cache
+def _load_cached(path: Path, _mtime: int) -> Spec:
     return load_spec(path)
 
 
