@@ -97,7 +97,9 @@ def main() -> None:
         with (folder / "summary.xlsx").open("wb") as f:
             write_summary(f, verify_paths(paths, jobs=2))
         rollup = time.perf_counter() - start
-        print(f"(d) summary of {len(paths)} files, --jobs 2: {rollup:7.1f} s    ratio to (b) {rollup / batch:.2f}")
+        print(
+            f"(d) summary of {len(paths)} files, --jobs 2: {rollup:7.1f} s    ratio to (b) {rollup / batch:.2f}"
+        )
 
         small, large = folder / "10.json", folder / "all.json"
         small.write_text(json.dumps([str(p) for p in paths[:10]]))

@@ -294,8 +294,9 @@ def _funds(reading: Reading, recomputed: dict[str, Any]) -> list[Finding]:
 def _indicator_rows(reading: Reading) -> list[Finding]:
     out: list[Finding] = []
     labels = {c.key: c.label for c in reading.spec.indicators.columns}
-    for row in reading.indicators:
-        v = row.values
+    # a formula-scored row's 得分 is what its rule gives, whatever the saved value
+    effective = scored_rows(reading.spec, [r.values for r in reading.indicators])
+    for row, v in zip(reading.indicators, effective, strict=True):
         label = _row_label(v)
         if not row.inside:
             out.append(
@@ -386,8 +387,8 @@ def _scoring(reading: Reading) -> list[Finding]:
         cell = _cell(reading, "score", row.row)
         label = _row_label(v)
         if nature == "定性":
-            if not (is_number(score) and is_number(points)):
-                continue
+            if not (is_number(score) and is_number(points)) or score > points + TOLERANCE:
+                continue  # a score above its points is score-over-points already
             band = qualitative_band(v.get("actual"))
             low, high = band or (None, None)
             top = high == 1.0
