@@ -315,3 +315,56 @@ def test_project_indicators_file_takes_symbols_and_words(tmp_path: Path) -> None
         main, ["new", "--kind", "project", "--indicators", str(bad), "--out", str(out)]
     )
     assert refused.exit_code == 2 and "未知的指标性质" in refused.stderr
+
+
+SAMPLES = Path(__file__).resolve().parent.parent / "sample_workbooks"
+
+
+def test_committed_real_cases_verify_with_their_published_figures() -> None:
+    project = verify_file(SAMPLES / "project-2019-farm-markets.xlsx")
+    assert (
+        project.status == "ok"
+        and project.kind == "project"
+        and project.department == "农贸市场提质改造"
+    )
+    assert project.totals["budget_adjusted"] == 43.2 and project.totals["executed"] == 37.24
+    assert project.totals["score"] == pytest.approx(98.62)
+    dept = verify_file(SAMPLES / "dept-2021-10-90.xlsx")
+    assert dept.status == "ok" and dept.totals["execution_rate"] == 0.76
+    assert dept.totals["score"] == pytest.approx(97.6)
+
+
+def test_the_published_9_in_the_committed_project_sample_is_reported(tmp_path: Path) -> None:
+    wb = openpyxl.load_workbook(SAMPLES / "project-2019-farm-markets.xlsx")
+    named_cell(wb, "fund_total_score").value = 9
+    wb.save(tmp_path / "published.xlsx")
+    finding = next(
+        f
+        for f in verify_file(tmp_path / "published.xlsx").findings
+        if f.code == "formula-overwritten"
+    )
+    assert (finding.found, finding.expected, finding.field) == (9, 8.62, "fund_total_score")
+    assert "8.62" in finding.message("zh")
+
+
+@needs_libreoffice
+@pytest.mark.libreoffice
+def test_libreoffice_recalculates_the_real_cases_to_their_figures(tmp_path: Path) -> None:
+    for name, score, total in (
+        ("project-2019-farm-markets", 8.62, 98.62),
+        ("dept-2021-10-90", 7.6, 97.6),
+    ):
+        wb = openpyxl.load_workbook(
+            recalc_convert(SAMPLES / f"{name}.xlsx", tmp_path / name), data_only=True
+        )
+        assert named_cell(wb, "fund_total_score").value == pytest.approx(score)
+        assert named_cell(wb, "total_score").value == pytest.approx(total)
+
+
+def test_new_takes_the_kind_from_the_data_file(tmp_path: Path) -> None:
+    out = tmp_path / "o"
+    result = CliRunner().invoke(
+        main, ["new", "--data", str(SAMPLES / "project-2019-farm-markets.json"), "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert verify_file(next(out.glob("*.xlsx"))).kind == "project"

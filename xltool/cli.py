@@ -86,7 +86,7 @@ def _spec_options(kind_default: str | None, kind_help: str) -> Callable[..., Any
 
 
 @main.command(context_settings=CONTEXT)
-@_spec_options("dept-overall", "Built-in form kind.")
+@_spec_options(None, "Form kind [default: the --data file's kind, else dept-overall].")
 @click.option("--department", help="Department name (部门名称) for one form.")
 @click.option("--code", help="Department code (部门编码) for one form.")
 @click.option("--year", type=click.IntRange(1990, 2200), help="Year (年度) of the evaluation.")
@@ -159,7 +159,7 @@ def new(
       xltool new --data sample_workbooks/yuelu-commerce-2019.json \
                  -o sample_workbooks/yuelu-commerce-2019.xlsx --force
     """
-    spec = load_spec(spec_file) if spec_file else load_builtin(kind)
+    spec = load_spec(spec_file) if spec_file else load_builtin(kind or _data_kind(data_file))
     if department and roster:
         raise click.UsageError("--department and --roster do not go together")
     forms = plan_forms(
@@ -480,6 +480,19 @@ def schema(kind: str, spec_file: Path | None) -> None:
 
     spec = load_spec(spec_file) if spec_file else load_builtin(kind)
     click.echo(json.dumps(form_schema(spec), ensure_ascii=False, indent=2))
+
+
+def _data_kind(data_file: Path | None) -> str:
+    """The kind a --data file names (its first form's), else dept-overall."""
+    if data_file is not None:
+        try:
+            raw = json.loads(data_file.read_text(encoding="utf-8-sig"))
+            first = raw[0] if isinstance(raw, list) and raw else raw
+            if isinstance(first, dict) and isinstance(first.get("kind"), str):
+                return first["kind"]
+        except (OSError, ValueError):
+            pass  # read_data reports it properly
+    return "dept-overall"
 
 
 def _roster_keys(forms: list[Any]) -> tuple[str, ...]:

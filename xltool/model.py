@@ -52,6 +52,10 @@ def check_form_data(spec: Spec, data: FormData, where: str = "data") -> None:
 def _check_type(type_: str, value: Any, where: str) -> None:
     if value is None:
         return
+    if type_ == "measure":  # a number, or text for 定性
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            raise InputError(f"{where}: expected a number or text, got {value!r}")
+        return
     if type_ in NUMERIC_TYPES:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise InputError(f"{where}: expected a number, got {value!r}")

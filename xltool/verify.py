@@ -145,7 +145,7 @@ def verify_file(
     result.issued_to = reading.meta.get("department") or None
     result.kind = reading.spec.kind
     result.spec_version = reading.spec.version
-    dept = reading.values.get("department")
+    dept = reading.values.get("department") or reading.values.get("project_name")
     result.department = str(dept) if dept is not None else reading.meta.get("department") or None
     year = reading.values.get("year")
     result.year = (
