@@ -368,3 +368,73 @@ def test_new_takes_the_kind_from_the_data_file(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert verify_file(next(out.glob("*.xlsx"))).kind == "project"
+
+
+def _capped_spec(tmp_path: Path):
+    from xltool.spec import load_spec
+
+    path = tmp_path / "capped.yaml"
+    path.write_text(
+        "extends: dept-overall-10-90\nkind: capped-dept\nversion: 1\nprofile:\n  cap_total_by_rate: true\n",
+        encoding="utf-8",
+    )
+    return load_spec(path)
+
+
+def _dept_at(rate: float) -> FormData:
+    rows = [
+        {
+            "level1": "产出指标",
+            "level2": "数量指标",
+            "name": f"指标{i}",
+            "target": "x",
+            "actual": "y",
+            "points": 10,
+            "score": 10,
+        }
+        for i in range(9)
+    ]
+    return FormData(
+        kind="capped-dept",
+        fields={
+            "department": "某局",
+            "year": 2021,
+            "duties": "职责",
+            "staff_quota": 1,
+            "staff_actual": 1,
+            "goal_expected": "a",
+            "goal_actual": "b",
+            "fund_current_initial": 100,
+            "fund_current_adjusted": 100,
+            "fund_current_executed": round(rate * 100, 2),
+        },
+        indicators=rows,
+    )
+
+
+def test_the_total_cap_by_execution_rate_is_off_by_default_and_on_by_a_switch(
+    tmp_path: Path,
+) -> None:
+    assert DEPT_10_90.profile.cap_total_by_rate is False
+    spec = _capped_spec(tmp_path)
+    expected = {0.95: 99.5, 0.79: 89, 0.65: 79, 0.55: 69, 0.45: 59}
+    for rate, total in expected.items():
+        path = tmp_path / f"{rate}.xlsx"
+        write_form(path, spec, _dept_at(rate))
+        assert verify_file(path, spec).totals["score"] == pytest.approx(total), rate
+    plain = tmp_path / "plain.xlsx"
+    write_form(plain, DEPT_10_90, _dept_at(0.45).model_copy(update={"kind": "dept-overall-10-90"}))
+    assert verify_file(plain).totals["score"] == pytest.approx(94.5)
+
+
+@needs_libreoffice
+@pytest.mark.libreoffice
+def test_libreoffice_applies_the_same_cap(tmp_path: Path) -> None:
+    spec = _capped_spec(tmp_path)
+    for rate in (0.95, 0.79, 0.65, 0.55, 0.45):
+        path = tmp_path / f"{rate}.xlsx"
+        write_form(path, spec, _dept_at(rate))
+        lo = openpyxl.load_workbook(recalc_convert(path, tmp_path / f"lo{rate}"), data_only=True)
+        assert named_cell(lo, "total_score").value == pytest.approx(
+            verify_file(path, spec).totals["score"]
+        ), rate

@@ -170,7 +170,42 @@ def excel_round(value: float, digits: int) -> float:
     return float(Decimal(repr(value)).quantize(quantum, rounding=ROUND_HALF_UP))
 
 
-Rule = Sum | Ratio | Ref | Const | RateScore | GradeRule
+@dataclass(frozen=True)
+class CappedByRate:
+    """A total capped by 执行率: below 80% at most 89, below 70% 79, below 60% 69,
+    below 50% 59 (the profile's ``rate_caps``). Wraps the total's own rule."""
+
+    inner: Sum
+    rate: str
+    caps: tuple[tuple[float, float], ...]  # (below, max), any order
+
+    @property
+    def target(self) -> str:
+        return self.inner.target
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        return (*self.inner.sources, self.rate)
+
+    def _cap_expr(self, rate: str) -> str:
+        expr = "1E+307"
+        for below, most in sorted(self.caps, reverse=True):  # highest band outermost
+            expr = f"IF({rate}<{below:g},{most:g},{expr})"
+        return f"IF(ISNUMBER({rate}),{expr},1E+307)"
+
+    def formula(self, address_of: AddressOf) -> str:
+        return f"MIN({self.inner.formula(address_of)},{self._cap_expr(address_of(self.rate))})"
+
+    def evaluate(self, get: Lookup) -> Value:
+        total = self.inner.evaluate(get)
+        rate = get(self.rate)
+        if not is_number(rate) or not is_number(total):
+            return total
+        caps = [most for below, most in self.caps if rate < below]
+        return min([total, *caps])
+
+
+Rule = Sum | Ratio | Ref | Const | RateScore | GradeRule | CappedByRate
 
 
 def build_rule(spec: RuleSpec, bands: tuple[tuple[str, float], ...] = ()) -> Rule:
@@ -203,7 +238,12 @@ def build_rule(spec: RuleSpec, bands: tuple[tuple[str, float], ...] = ()) -> Rul
 def ordered_rules(spec: Spec) -> list[Rule]:
     """The spec's rules in an order where every rule comes after those it reads."""
     bands = tuple((g.label, g.min) for g in spec.profile.grades)
-    rules = {r.target: build_rule(r, bands) for r in spec.rules}
+    rules: dict[str, Rule] = {r.target: build_rule(r, bands) for r in spec.rules}
+    profile = spec.profile
+    total = rules.get(spec.total.score)
+    if profile.cap_total_by_rate and isinstance(total, Sum):
+        caps = tuple((c.below, c.max) for c in profile.rate_caps)
+        rules[spec.total.score] = CappedByRate(total, profile.cap_rate_field, caps)
     done: list[Rule] = []
     state: dict[str, int] = {}
 

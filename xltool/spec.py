@@ -131,11 +131,25 @@ class Grade(_Strict):
     min: float
 
 
+class RateCap(_Strict):
+    below: float
+    max: float
+
+
 class Profile(_Strict):
     name: str
     points_total: float
     rate_warning_below: float | None = None
     grades: list[Grade] = []
+    cap_total_by_rate: bool = False
+    """On: the total is capped by 执行率 (the ``rate_caps`` bands). Off by default."""
+    rate_caps: list[RateCap] = [
+        RateCap(below=0.8, max=89),
+        RateCap(below=0.7, max=79),
+        RateCap(below=0.6, max=69),
+        RateCap(below=0.5, max=59),
+    ]
+    cap_rate_field: str = "fund_total_rate"
     """Grade bands, highest first: the first whose ``min`` the total reaches."""
 
     def grade(self, score: float | None) -> str | None:
