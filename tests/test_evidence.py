@@ -247,12 +247,12 @@ def test_tampering_through_libreoffice_is_caught(tmp_path: Path, honest: Path, k
         [
             {"op": "unprotect"},
             {"op": "set", "cell": "E14", "value": "实际到位外资1亿美元"},  # a lowered target
+            {"op": "set", "cell": "D15", "value": "指标3：利用外资"},  # a renamed indicator
             {"op": "delete_rows", "row": 17, "count": 1},  # an issued row (指标5) deleted
         ],
     )
     found = evidence(out, key)
-    assert ("prefill-altered", "E14") in found and ("indicator-removed", None) in found
-    assert len(found) == 2, found
+    assert found == [("indicator-removed", None), ("prefill-altered", "D15"), ("prefill-altered", "E14")]
 
 
 @needs_uno
