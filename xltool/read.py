@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import posixpath
 import re
+import warnings
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -84,7 +85,10 @@ def read_form(path: Path, spec: Spec | None = None) -> Reading:
     exceptions for damaged parts (the caller classifies them) and :class:`NotAForm`."""
     # Read-only mode streams each sheet once, only the sheets we ask for, and skips
     # styling merged cells (most of a normal load's time for a form like ours).
-    wb = openpyxl.load_workbook(path, read_only=True, data_only=False, keep_links=False)
+    with warnings.catch_warnings():
+        # openpyxl warns about extensions it drops (data bars, slicers …); they hold no values
+        warnings.simplefilter("ignore", UserWarning)
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=False, keep_links=False)
     try:
         if not wb.worksheets:
             raise ValueError("the workbook has no sheets (a missing sheet part, or strict OOXML)")

@@ -4,6 +4,7 @@ emailed back to the department as is. The input is only read."""
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import openpyxl
@@ -35,7 +36,9 @@ def annotate(result: FileResult, out: Path, lang: str = "zh", force: bool = Fals
     if result.status == "unreadable":
         return False
     try:
-        wb = openpyxl.load_workbook(result.path, keep_vba=False, keep_links=False)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # extensions openpyxl drops
+            wb = openpyxl.load_workbook(result.path, keep_vba=False, keep_links=False)
     except Exception:
         return False
     for f in result.findings:
