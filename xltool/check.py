@@ -417,59 +417,35 @@ def _scoring(reading: Reading) -> list[Finding]:
         if nature is None:
             continue
         expected = rule.evaluate(nature, v.get("target"), v.get("actual"), points)
+
+        def flag(
+            code: str, found: Any, want: Any, cell: str = cell, label: str = label, **context: Any
+        ) -> None:
+            ctx = {"label": label, **context}
+            finding = Finding(
+                code,
+                sheet=reading.sheet,
+                cell=cell,
+                field="indicators.score",
+                found=found,
+                expected=want,
+                context=ctx,
+            )
+            out.append(finding)
+
         if formula_mode:
             text = row.formulas.get("score")
             if text is None:
                 if score is not None:
-                    out.append(
-                        Finding(
-                            "formula-overwritten",
-                            sheet=reading.sheet,
-                            cell=cell,
-                            field="indicators.score",
-                            found=score,
-                            expected=expected,
-                            context={"label": label},
-                        )
-                    )
+                    flag("formula-overwritten", score, expected)
                 continue
             want = "=" + rule.formula(lambda key, r=row.row: _cell(reading, key, r))
             if _normalise_formula(text) != _normalise_formula(want):
-                out.append(
-                    Finding(
-                        "formula-altered",
-                        sheet=reading.sheet,
-                        cell=cell,
-                        field="indicators.score",
-                        found=text if text.startswith("=") else "=" + text,
-                        expected=want,
-                        context={"label": label},
-                    )
-                )
+                flag("formula-altered", text if text.startswith("=") else "=" + text, want)
             elif score is not None and not same(score, expected):
-                out.append(
-                    Finding(
-                        "cached-value-mismatch",
-                        sheet=reading.sheet,
-                        cell=cell,
-                        field="indicators.score",
-                        found=score,
-                        expected=expected,
-                        context={"label": label},
-                    )
-                )
+                flag("cached-value-mismatch", score, expected)
         elif is_number(score) and is_number(expected) and not same(score, expected):
-            out.append(
-                Finding(
-                    "score-rule-mismatch",
-                    sheet=reading.sheet,
-                    cell=cell,
-                    field="indicators.score",
-                    found=score,
-                    expected=expected,
-                    context={"label": label, "nature": nature},
-                )
-            )
+            flag("score-rule-mismatch", score, expected, nature=nature)
     return out
 
 

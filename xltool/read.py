@@ -491,26 +491,31 @@ def _read_indicators(cells: dict[Pos, Any], cached: dict[Pos, Any], reading: Rea
 
 def coerce(raw: Any, type_: str, reading: Reading, name: str, cell: str, label: str) -> Any:
     """A cell's value as its field type wants it; every conversion leaves a finding."""
+
+    def found(code: str, used: Any = None) -> None:
+        shown = raw if isinstance(raw, str) else str(raw)
+        reading.findings.append(
+            Finding(
+                code,
+                sheet=reading.sheet,
+                cell=cell,
+                field=name,
+                found=shown,
+                expected=used,
+                context={"label": label},
+            )
+        )
+
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         return None
     if type_ == "measure":  # a number, maybe typed as ≥95%; or text (定性)
         if is_number(raw) or not isinstance(raw, str):
             return raw
-        _nature, number = parse_measure(raw)
-        if number is None:
-            return raw
-        reading.findings.append(
-            Finding(
-                "value-coerced",
-                sheet=reading.sheet,
-                cell=cell,
-                field=name,
-                found=raw,
-                expected=number,
-                context={"label": label},
-            )
-        )
-        return number
+        number = parse_measure(raw)[1]
+        if number is not None:
+            found("value-coerced", number)
+            return number
+        return raw
     if type_ not in NUMERIC_TYPES:
         if isinstance(raw, float) and raw.is_integer():
             return str(int(raw))
@@ -520,26 +525,7 @@ def coerce(raw: Any, type_: str, reading: Reading, name: str, cell: str, label: 
     if isinstance(raw, str):
         parsed = parse_number(raw)
         if parsed.value is not None:
-            reading.findings.append(
-                Finding(
-                    "value-coerced",
-                    sheet=reading.sheet,
-                    cell=cell,
-                    field=name,
-                    found=raw,
-                    expected=parsed.value,
-                    context={"label": label},
-                )
-            )
+            found("value-coerced", parsed.value)
             return parsed.value
-    reading.findings.append(
-        Finding(
-            "not-a-number",
-            sheet=reading.sheet,
-            cell=cell,
-            field=name,
-            found=str(raw),
-            context={"label": label},
-        )
-    )
+    found("not-a-number")
     return raw if isinstance(raw, str) else str(raw)
