@@ -252,7 +252,11 @@ def test_tampering_through_libreoffice_is_caught(tmp_path: Path, honest: Path, k
         ],
     )
     found = evidence(out, key)
-    assert found == [("indicator-removed", None), ("prefill-altered", "D15"), ("prefill-altered", "E14")]
+    assert found == [
+        ("indicator-removed", None),
+        ("prefill-altered", "D15"),
+        ("prefill-altered", "E14"),
+    ]
 
 
 @needs_uno

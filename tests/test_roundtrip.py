@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from xltool.cli import main
 from xltool.export import export_document, form_schema
-from xltool.model import FormData
+from xltool.model import EXPORT_ONLY_KEYS, FormData
 from xltool.spec import load_builtin
 from xltool.verify import verify_file
 from xltool.write import write_form
@@ -111,7 +111,9 @@ def test_export_of_new_equals_the_data(data: FormData) -> None:
         path = Path(tmp) / "f.xlsx"
         write_form(path, SPEC, data)
         exported = export_document(verify_file(path))
-    assert same(exported["fields"], data.fields), (exported["fields"], data.fields)
+    fields = FormData.model_validate({k: exported[k] for k in ("header", "funds", "goals")}).fields
+    assert set(exported) >= {"header", "funds", "goals", "indicators", "totals", "findings"}
+    assert same(fields, data.fields), (fields, data.fields)
     assert len(exported["indicators"]) == len(data.indicators)
     for got, want in zip(exported["indicators"], data.indicators, strict=True):
         assert same(got, want), (got, want)
@@ -133,10 +135,16 @@ def test_export_then_new_data_reissues_the_same_form(tmp_path: Path) -> None:
     assert second.exit_code == 0
     a = json.loads((tmp_path / "a.json").read_text(encoding="utf-8"))[0]
     b = json.loads((tmp_path / "b.json").read_text(encoding="utf-8"))[0]
-    for key in ("fields", "indicators", "totals", "findings", "status"):
+    for key in ("header", "funds", "goals", "indicators", "totals", "findings", "status"):
         assert a[key] == b[key], key
     seed = json.loads(SEED_DATA.read_text(encoding="utf-8"))
-    assert same(a["fields"], seed["fields"])
+    assert (
+        a["header"]["department"] == "岳麓区商务局"
+        and a["funds"]["fund_current_adjusted"] == 4325.58
+    )
+    assert a["goals"]["goal_actual"] == "2019年底全面完成"
+    data = {k: v for k, v in a.items() if k not in EXPORT_ONLY_KEYS}
+    assert same(FormData.model_validate(data).fields, seed["fields"])
 
 
 def test_csv_export_is_utf8_with_bom_and_neutralises_formulas(tmp_path: Path) -> None:
@@ -161,8 +169,11 @@ def test_csv_export_is_utf8_with_bom_and_neutralises_formulas(tmp_path: Path) ->
 
 def test_schema_describes_every_input_field() -> None:
     schema = form_schema(SPEC)
-    assert set(schema["properties"]["fields"]["properties"]) == set(SPEC.input_fields())
-    assert schema["properties"]["fields"]["properties"]["staff_quota"]["type"] == [
+    props = schema["properties"]
+    grouped = {k for section in ("header", "funds", "goals") for k in props[section]["properties"]}
+    assert grouped == set(SPEC.input_fields())
+    assert "fund_current_adjusted" in props["funds"]["properties"]
+    assert props["header"]["properties"]["staff_quota"]["type"] == [
         "integer",
         "null",
     ]

@@ -7,25 +7,47 @@ import csv
 import io
 from typing import Any
 
+from .errors import SpecError
+from .model import SECTIONS
 from .rules import is_number
-from .spec import NUMERIC_TYPES, Spec
+from .spec import NUMERIC_TYPES, Spec, load_builtin
 from .verify import FileResult
 
 
 def export_document(result: FileResult, lang: str = "zh") -> dict[str, Any]:
-    """One form as data: its entered values, recomputed totals and findings."""
+    """One form as data: its entered values by section (header, funds, goals), its
+    indicator rows in order, the recomputed totals and the findings."""
     data = result.data or {"fields": {}, "indicators": []}
-    return {
+    doc: dict[str, Any] = {
         "kind": result.kind,
         "spec_version": result.spec_version,
         "path": result.path,
         "sha256": result.sha256,
         "status": result.status,
-        "fields": data["fields"],
-        "indicators": data["indicators"],
-        "totals": result.totals,
-        "findings": [f.to_json(lang) for f in result.findings],
     }
+    if result.kind:
+        doc.update(group_fields(load_builtin_or_none(result.kind), data["fields"]))
+    doc["indicators"] = data["indicators"]
+    doc["totals"] = result.totals
+    doc["findings"] = [f.to_json(lang) for f in result.findings]
+    return doc
+
+
+def load_builtin_or_none(kind: str) -> Spec | None:
+    try:
+        return load_builtin(kind)
+    except SpecError:
+        return None
+
+
+def group_fields(spec: Spec | None, fields: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Field values by the section they stand in: header, funds, goals."""
+    sections = spec.sections() if spec else {}
+    out: dict[str, dict[str, Any]] = {name: {} for name in SECTIONS}
+    for key, value in fields.items():
+        section = sections.get(key, ("header", ""))[0]
+        out.setdefault(section if section in SECTIONS else "header", {})[key] = value
+    return out
 
 
 def form_schema(spec: Spec) -> dict[str, Any]:
@@ -42,18 +64,26 @@ def form_schema(spec: Spec) -> dict[str, Any]:
 
     fields = spec.all_fields()
     inputs = spec.input_fields()
+    sections = spec.sections()
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": f"{spec.name} ({spec.kind} v{spec.version})",
         "type": "object",
-        "required": ["kind", "fields", "indicators"],
+        "required": ["kind", "indicators"],
         "properties": {
             "kind": {"const": spec.kind},
             "spec_version": {"type": ["integer", "null"]},
-            "fields": {
-                "type": "object",
-                "additionalProperties": False,
-                "properties": {k: typed(fields[k].type, fields[k].label) for k in inputs},
+            **{
+                section: {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "properties": {
+                        k: typed(fields[k].type, fields[k].label)
+                        for k in inputs
+                        if sections.get(k, ("header", ""))[0] == section
+                    },
+                }
+                for section in SECTIONS
             },
             "indicators": {
                 "type": "array",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .errors import InputError
 from .spec import NUMERIC_TYPES, Spec
@@ -20,8 +20,15 @@ Scalar = str | float | int | None
 EXPORT_ONLY_KEYS = ("path", "sha256", "status", "totals", "findings")
 
 
+# The sections an export groups fields under; FormData also takes them in place of `fields`.
+SECTIONS = ("header", "funds", "goals")
+
+
 class FormData(BaseModel):
-    """One form's entered values (header, funds, goals) and indicator rows, in order."""
+    """One form's entered values (header, funds, goals) and indicator rows, in order.
+
+    ``fields`` is flat, keyed by defined name; an exported document's ``header``,
+    ``funds`` and ``goals`` sections are merged into it."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -29,6 +36,20 @@ class FormData(BaseModel):
     spec_version: int | None = None
     fields: dict[str, Scalar] = Field(default_factory=dict)
     indicators: list[dict[str, Scalar]] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _merge_sections(cls, raw: Any) -> Any:
+        if isinstance(raw, dict) and any(s in raw for s in SECTIONS):
+            raw = dict(raw)
+            merged = dict(raw.get("fields") or {})
+            for section in SECTIONS:
+                part = raw.pop(section, None) or {}
+                if not isinstance(part, dict):
+                    raise ValueError(f"'{section}' must be an object")
+                merged.update(part)
+            raw["fields"] = merged
+        return raw
 
 
 def check_form_data(spec: Spec, data: FormData, where: str = "data") -> None:
