@@ -264,7 +264,7 @@ def verify(
       xltool verify 'returned/*.xlsx' --format json > report.json
       xltool --lang en verify form.xlsx
     """
-    spec = load_spec(spec_file) if spec_file else load_builtin(kind) if kind else None
+    spec = _spec_or_none(kind, spec_file)
     files, skipped = collect_paths(paths)
     if not files:
         raise click.UsageError("nothing to check: no .xlsx or .xlsm files in the given paths")
@@ -338,7 +338,7 @@ def export(
     """
     from .export import csv_tables, export_document
 
-    spec = load_spec(spec_file) if spec_file else load_builtin(kind) if kind else None
+    spec = _spec_or_none(kind, spec_file)
     files, _skipped = collect_paths(paths)
     if not files:
         raise click.UsageError("nothing to export: no .xlsx or .xlsm files in the given paths")
@@ -410,7 +410,7 @@ def repair(src: Path, output: Path, kind: str | None, spec_file: Path | None, fo
 
     if output.resolve() == src.resolve():
         raise click.UsageError("OUTPUT must not be the input file")
-    spec = load_spec(spec_file) if spec_file else load_builtin(kind) if kind else None
+    spec = _spec_or_none(kind, spec_file)
     repaired = repair_form(src, output, spec=spec, force=force)
     lang = current_lang()
     click.echo(t("wrote", path=output))
@@ -452,7 +452,7 @@ def summary(
     """
     from .render.summary import write_summary
 
-    spec = load_spec(spec_file) if spec_file else load_builtin(kind) if kind else None
+    spec = _spec_or_none(kind, spec_file)
     files, _skipped = collect_paths(paths)
     if not files:
         raise click.UsageError("nothing to roll up: no .xlsx or .xlsm files in the given paths")
@@ -480,6 +480,13 @@ def schema(kind: str, spec_file: Path | None) -> None:
 
     spec = load_spec(spec_file) if spec_file else load_builtin(kind)
     click.echo(json.dumps(form_schema(spec), ensure_ascii=False, indent=2))
+
+
+def _spec_or_none(kind: str | None, spec_file: Path | None) -> Any:
+    """The spec --spec or --kind names; None lets each file's metadata decide."""
+    if spec_file:
+        return load_spec(spec_file)
+    return load_builtin(kind) if kind else None
 
 
 def _data_kind(data_file: Path | None) -> str:

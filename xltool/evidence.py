@@ -44,24 +44,13 @@ def evidence_findings(reading: Reading, key: bytes | None) -> tuple[str, list[Fi
         issued = json.loads(meta.get("prefill") or "{}")
     except ValueError:
         issued = {}
-    fields = reading.spec.all_fields()
     # Issued to another department or year: one finding, and the rest of the prefill
     # (another form's) is not compared.
     for name in HEADER_IDENTITY:
         expected = meta.get(name) or None
         found = reading.values.get(name)
         if expected and name in reading.positions and not same(str(found or ""), expected):
-            out.append(
-                Finding(
-                    "issued-elsewhere",
-                    sheet=reading.sheet,
-                    cell=reading.cell(name),
-                    field=name,
-                    found=found,
-                    expected=expected,
-                    context={"label": fields[name].label},
-                )
-            )
+            out.append(reading.field_finding("issued-elsewhere", name, found, expected))
     if any(f.code == "issued-elsewhere" for f in out):
         return status, out
     for name, expected in (issued.get("fields") or {}).items():
@@ -69,17 +58,7 @@ def evidence_findings(reading: Reading, key: bytes | None) -> tuple[str, list[Fi
             continue
         found = reading.values.get(name)
         if not same(found, expected):
-            out.append(
-                Finding(
-                    "prefill-altered",
-                    sheet=reading.sheet,
-                    cell=reading.cell(name),
-                    field=name,
-                    found=found,
-                    expected=expected,
-                    context={"label": fields[name].label},
-                )
-            )
+            out.append(reading.field_finding("prefill-altered", name, found, expected))
     if "indicators" not in reading.missing_blocks and issued.get("indicators"):
         out += _indicator_evidence(reading, issued["indicators"])
     return status, out

@@ -61,6 +61,22 @@ class Reading:
         row, col = self.positions[name]
         return f"{get_column_letter(col)}{row}"
 
+    def field_finding(
+        self, code: str, name: str, found: Any = None, expected: Any = None, **context: Any
+    ) -> Finding:
+        """A finding about one located field, at its cell, labelled with its label."""
+        spec_field = self.spec.all_fields().get(name)
+        label = spec_field.label if spec_field else name
+        return Finding(
+            code,
+            sheet=self.sheet,
+            cell=self.cell(name),
+            field=name,
+            found=found,
+            expected=expected,
+            context={"label": label, **context},
+        )
+
     def address(self, name: str) -> str:
         """A1 address in the returned workbook, for rules' Excel faces."""
         if name.startswith("indicators."):

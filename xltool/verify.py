@@ -23,7 +23,7 @@ from xml.etree.ElementTree import ParseError
 from defusedxml import DefusedXmlException
 
 from . import __version__
-from .check import Totals, check
+from .check import check
 from .errors import XltoolError
 from .evidence import evidence_findings
 from .findings import Finding
@@ -151,7 +151,7 @@ def verify_file(
     result.year = (
         int(year) if isinstance(year, int | float) and not isinstance(year, bool) else None
     )
-    result.totals = _totals_json(totals)
+    result.totals = totals.as_dict()
     result.status = "invalid" if result.errors else "ok"
     result.data = {
         "fields": reading.values,
@@ -166,10 +166,6 @@ def _sha256_stream(path: Path) -> str:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-def _totals_json(totals: Totals) -> dict[str, Any]:
-    return totals.as_dict()
 
 
 # Exceptions openpyxl is known to raise on damaged files, and what they mean.
