@@ -62,13 +62,8 @@ def check(reading: Reading) -> tuple[list[Finding], Totals, dict[str, Any]]:
         points = tidy(math.fsum(r["points"] for r in rows if is_number(r.get("points"))))
         if abs(points - spec.profile.points_total) > TOLERANCE:
             findings.append(
-                Finding(
-                    "points-total",
-                    sheet=reading.sheet,
-                    cell=reading.cell(spec.total.points),
-                    field=spec.total.points,
-                    found=points,
-                    expected=spec.profile.points_total,
+                reading.field_finding(
+                    "points-total", spec.total.points, points, spec.profile.points_total
                 )
             )
     totals = Totals(
@@ -111,16 +106,7 @@ def _required(reading: Reading) -> list[Finding]:
                 )
             )
         else:
-            out += [
-                Finding(
-                    "required-missing",
-                    sheet=reading.sheet,
-                    cell=reading.cell(n),
-                    field=n,
-                    context={"label": fields[n].label},
-                )
-                for n in empty
-            ]
+            out += [reading.field_finding("required-missing", n) for n in empty]
     if "indicators" not in reading.missing_blocks and not any(
         r.values.get("score") is not None for r in reading.indicators
     ):
@@ -139,16 +125,8 @@ def _required(reading: Reading) -> list[Finding]:
 
 
 def _negatives(reading: Reading) -> list[Finding]:
-    fields = reading.spec.all_fields()
     out = [
-        Finding(
-            "value-negative",
-            sheet=reading.sheet,
-            cell=reading.cell(n),
-            field=n,
-            found=v,
-            context={"label": fields[n].label},
-        )
+        reading.field_finding("value-negative", n, v)
         for n, v in reading.values.items()
         if is_number(v) and v < 0
     ]
@@ -176,7 +154,6 @@ def _normalise_formula(text: str) -> str:
 def _computed_cells(
     reading: Reading, rules: list[Any], recomputed: dict[str, Any]
 ) -> list[Finding]:
-    fields = reading.spec.all_fields()
     out: list[Finding] = []
     for rule in rules:
         name = rule.target
@@ -189,68 +166,34 @@ def _computed_cells(
             and "indicators" in reading.missing_blocks
         ):
             continue
-        cell, label = reading.cell(name), fields[name].label
         expected_value = recomputed.get(name)
         if isinstance(rule, Const):
             found = reading.constants.get(name, reading.formulas.get(name))
             if not same(found, rule.value):
-                out.append(
-                    Finding(
-                        "formula-overwritten",
-                        sheet=reading.sheet,
-                        cell=cell,
-                        field=name,
-                        found=found,
-                        expected=rule.value,
-                        context={"label": label},
-                    )
-                )
+                out.append(reading.field_finding("formula-overwritten", name, found, rule.value))
             continue
         if reading.formulas.get(name) is None:
             found = reading.constants.get(name)
             is_fund_sum = isinstance(rule, Sum) and name.startswith("fund_")
             differs = not same(found, expected_value)
             code = "fund-sum-mismatch" if is_fund_sum and differs else "formula-overwritten"
-            out.append(
-                Finding(
-                    code,
-                    sheet=reading.sheet,
-                    cell=cell,
-                    field=name,
-                    found=found,
-                    expected=expected_value,
-                    context={"label": label},
-                )
-            )
+            out.append(reading.field_finding(code, name, found, expected_value))
             continue
         expected_formula = "=" + rule.formula(reading.address)
         found_formula = reading.formulas[name] or ""
         if _normalise_formula(found_formula) != _normalise_formula(expected_formula):
             out.append(
-                Finding(
+                reading.field_finding(
                     "formula-altered",
-                    sheet=reading.sheet,
-                    cell=cell,
-                    field=name,
-                    found=found_formula if found_formula.startswith("=") else "=" + found_formula,
-                    expected=expected_formula,
-                    context={"label": label},
+                    name,
+                    found_formula if found_formula.startswith("=") else "=" + found_formula,
+                    expected_formula,
                 )
             )
             continue
         saved = reading.cached.get(name)
         if saved is not None and not same(saved, expected_value):
-            out.append(
-                Finding(
-                    "cached-value-mismatch",
-                    sheet=reading.sheet,
-                    cell=cell,
-                    field=name,
-                    found=saved,
-                    expected=expected_value,
-                    context={"label": label},
-                )
-            )
+            out.append(reading.field_finding("cached-value-mismatch", name, saved, expected_value))
     return out
 
 
@@ -278,14 +221,8 @@ def _funds(reading: Reading, recomputed: dict[str, Any]) -> list[Finding]:
             and executed_key in reading.positions
         ):
             out.append(
-                Finding(
-                    "execution-over-budget",
-                    sheet=reading.sheet,
-                    cell=reading.cell(executed_key),
-                    field=executed_key,
-                    found=executed,
-                    expected=adjusted,
-                    context={"label": row.label},
+                reading.field_finding(
+                    "execution-over-budget", executed_key, executed, adjusted, label=row.label
                 )
             )
     return out
@@ -452,21 +389,10 @@ def _scoring(reading: Reading) -> list[Finding]:
 def _spec_checks(reading: Reading, recomputed: dict[str, Any]) -> list[Finding]:
     """The spec's own checks, e.g. 执行率 below 90% needs a reason (rate-reason-missing)."""
     out = []
-    fields = reading.spec.all_fields()
     for check in reading.spec.checks:
         value = recomputed.get(check.field, reading.values.get(check.field))
         if check.require not in reading.positions or not is_number(value) or value >= check.below:
             continue
         if reading.values.get(check.require) in (None, ""):
-            out.append(
-                Finding(
-                    check.code,
-                    sheet=reading.sheet,
-                    cell=reading.cell(check.require),
-                    field=check.require,
-                    found=value,
-                    expected=check.below,
-                    context={"label": fields[check.require].label},
-                )
-            )
+            out.append(reading.field_finding(check.code, check.require, value, check.below))
     return out
