@@ -150,6 +150,20 @@ def _ods(_src: bytes) -> bytes:
     return out.getvalue()
 
 
+def _copy_form(wb: openpyxl.Workbook) -> None:
+    wb.copy_worksheet(wb[SHEET]).title = "自评表（打印）"
+
+
+def _hide_form(wb: openpyxl.Workbook) -> None:
+    """A visible decoy with other figures; the form itself hidden."""
+    decoy = wb.copy_worksheet(wb[SHEET])
+    decoy.title = "自评表（2）"
+    decoy["H51"] = 100
+    wb.move_sheet(decoy, offset=-(len(wb.sheetnames) - 1))
+    wb.active = 0
+    wb[SHEET].sheet_state = "hidden"
+
+
 def _incomplete(wb: openpyxl.Workbook) -> None:
     wb[SHEET]["F18"] = "已完成"  # a spare row of 数量指标: an actual, nothing else
 
@@ -157,7 +171,12 @@ def _incomplete(wb: openpyxl.Workbook) -> None:
 VARIANTS = [
     Variant("required-missing", _set(B3=None), [("required-missing", "B3")]),
     Variant("not-a-number", _set(B4="十六人"), [("not-a-number", "B4")]),
-    Variant("value-coerced", _set(D7="2,117.38"), [("value-coerced", "D7")]),
+    Variant("value-coerced", _set(B4="１６"), [("value-coerced", "B4")]),  # full-width digits
+    Variant("number-as-text", _set(D7="2,117.38"), [("number-as-text", "D7")]),
+    Variant("input-formula", _set(F7="=2000+839.37"), [("input-formula", "F7")]),
+    Variant("input-formula-unused", _set(F11="=B11"), [("input-formula-unused", "F11")]),
+    Variant("sheet-hidden", _edit(_hide_form), [("sheet-hidden", None), ("form-copy", None)]),
+    Variant("form-copy", _edit(_copy_form), [("form-copy", None)]),
     Variant(
         "value-negative",
         _set(F8=-5),

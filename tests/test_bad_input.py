@@ -304,7 +304,10 @@ CORPUS: dict[str, tuple[Callable[[bytes], bytes], str]] = {
     ),
     "shared-formula-without-master": (shared_formula_without_master, "formula-altered"),
     "far-cell-xfd1048576": (far_cell, "ok"),
-    "wps-wrong-dimension": (with_part(SHEET, sub(r'<dimension ref="[^"]*"/>', '<dimension ref="A1:A1"/>')), "ok"),
+    "wps-wrong-dimension": (
+        with_part(SHEET, sub(r'<dimension ref="[^"]*"/>', '<dimension ref="A1:A1"/>')),
+        "ok",
+    ),
     "macro-content-type": (macro_content_type, "macro-present"),
     "foreign-workbook": (foreign, "template-unknown"),
     "unfilled-template": (unfilled, "required-missing"),

@@ -74,9 +74,18 @@ def test_a_score_typed_over_a_formula_in_libreoffice_is_caught(tmp_path: Path) -
             {"op": "set", "cell": "E7", "value": "4,325.58"},
         ],
     )
-    found = sorted((f.code, f.cell) for f in verify_file(out).findings)
+    result = verify_file(out)
+    found = sorted((f.code, f.cell) for f in result.findings)
     assert ("formula-overwritten", "H51") in found
-    assert ("value-coerced", "E7") in found
+    # the form's own SUM skips the text: LibreOffice's total is what the finding says
+    # the form shows, and the saved totals it explains are not reported again
+    assert ("number-as-text", "E7") in found
+    assert ("cached-value-mismatch", "E6") not in found
+    assert ("cached-value-mismatch", "H6") not in found
+    text = next(f for f in result.findings if f.code == "number-as-text")
+    lo_total = _cached(out, "E6")
+    assert text.context["shown"] == pytest.approx(lo_total)
+    assert text.context["should"] == pytest.approx(lo_total + 4325.58)
 
 
 @pytest.mark.parametrize(("fmt", "found"), [("xls", "xls"), ("ods", "ods")])
@@ -90,3 +99,14 @@ def test_real_legacy_saves_are_told_apart(tmp_path: Path, fmt: str, found: str) 
         result = verify_file(path)
         assert [(f.code, f.found) for f in result.findings] == [("file-legacy-format", found)]
         assert "另存为" in result.findings[0].message("zh")
+
+
+def _cached(path: Path, ref: str, sheet: str = "自评表") -> float:
+    """The value LibreOffice computed and saved for a cell."""
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path, data_only=True)
+    try:
+        return wb[sheet][ref].value
+    finally:
+        wb.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import time
 from pathlib import Path
@@ -85,13 +86,31 @@ def test_annotated_copy_marks_each_finding_and_links_to_it(tmp_path: Path) -> No
     cell = wb["自评表"]["H14"]
     assert cell.fill.fgColor.rgb.endswith("FFC7CE")
     assert "得分 6 超过分值 4" in cell.comment.text
+    assert wb["校验结果"]["A2"].value.startswith("本表有 1 个错误、0 个警告")
     rows = list(wb["校验结果"].iter_rows(min_row=5, values_only=False))
-    assert rows[0][1].value == "score-over-points"
+    assert (rows[0][1].value, rows[0][2].value) == ("得分超过分值", "score-over-points")
     assert (
-        rows[0][3].hyperlink.location == "'自评表'!H14"
-        or rows[0][3].hyperlink.target == "#'自评表'!H14"
+        rows[0][4].hyperlink.location == "'自评表'!H14"
+        or rows[0][4].hyperlink.target == "#'自评表'!H14"
     )
-    assert "请改为不超过 4 的数" in rows[0][4].value
+    assert "请改为不超过 4 的数" in rows[0][5].value
+
+
+def test_rerunning_annotate_keeps_the_report_and_notes_the_existing_copy(tmp_path: Path) -> None:
+    src = FAULTY / "score-over-points.xlsx"
+    out = tmp_path / "out"
+    first = CliRunner().invoke(main, ["verify", str(src), "--annotate", str(out)])
+    assert first.exit_code == 1
+    again = CliRunner().invoke(main, ["verify", str(src), "--annotate", str(out)])
+    # the report still prints, the exit code still reflects the findings
+    assert again.exit_code == 1, again.output
+    assert "score-over-points" in again.stdout and "已存在" in again.stdout
+    # the copies folder is never read as input of the same run, even when it is inside it
+    inside = CliRunner().invoke(
+        main, ["verify", str(src.parent), "--annotate", str(out), "--format", "json"]
+    )
+    paths = [f["path"] for f in json.loads(inside.stdout)["files"]]
+    assert not any(str(out) in p for p in paths)
 
 
 def _returns(tmp_path: Path, departments: list[tuple[str, str]]) -> list[Path]:

@@ -108,10 +108,16 @@ def header_of(key: str) -> Where:
 EDITS: dict[str, tuple[list[tuple[Where, object]], list[Where | None]]] = {
     "required-missing": ([(named("goal_expected"), None)], [named("goal_expected")]),
     "not-a-number": ([(named("fund_current_initial"), "十六万")], [named("fund_current_initial")]),
-    "value-coerced": (
+    "value-coerced": ([(in_row("target", 0), "4个")], [in_row("target", 0)]),
+    "number-as-text": (
         [(named("fund_current_initial"), "43.20万元")],
         [named("fund_current_initial")],
     ),
+    "input-formula": (
+        [(named("fund_carryover_executed"), "=4*2")],
+        [named("fund_carryover_executed")],
+    ),
+    "input-formula-unused": ([(named("goal_actual"), "=B11")], [named("goal_actual")]),
     "value-negative": (
         [(named("fund_carryover_executed"), -5)],
         [named("fund_carryover_executed")],

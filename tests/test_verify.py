@@ -142,7 +142,8 @@ def test_exit_codes_and_summary_line(tmp_path: Path) -> None:
     ok = runner.invoke(main, ["verify", str(SAMPLES / "yuelu-commerce-2019.xlsx")])
     assert ok.exit_code == 0 and "1 个文件：1 个通过，0 个有错误，0 个无法读取" in ok.stdout
     bad = runner.invoke(main, ["--lang", "en", "verify", str(FAULTY)])
-    assert bad.exit_code == 1 and "21 files:" in bad.stdout
+    count = len([p for p in FAULTY.iterdir() if p.suffix in (".xlsx", ".ods")])
+    assert bad.exit_code == 1 and f"{count} files:" in bad.stdout
     missing = runner.invoke(main, ["verify", str(tmp_path / "nope.xlsx")])
     assert missing.exit_code == 2 and "Traceback" not in missing.output
     empty_dir = tmp_path / "empty"
@@ -198,7 +199,7 @@ def test_a_worker_that_overruns_gives_file_unreadable_and_the_batch_goes_on(
 
     slow = tmp_path / "slow.xlsx"
     slow.write_bytes(b"slow")
-    real = verify_module.verify_file
+    real = verify_module._verify
 
     def sometimes_hangs(path, *args):
         if path.name == "slow.xlsx":
@@ -207,7 +208,7 @@ def test_a_worker_that_overruns_gives_file_unreadable_and_the_batch_goes_on(
             time.sleep(30)
         return real(path, *args)
 
-    monkeypatch.setattr(verify_module, "verify_file", sometimes_hangs)
+    monkeypatch.setattr(verify_module, "_verify", sometimes_hangs)
     results = verify_paths(
         [slow, SAMPLES / "yuelu-commerce-2019.xlsx"], jobs=2, bounds=Bounds(seconds=2)
     )
@@ -239,3 +240,17 @@ def test_renamed_sheet_found_by_labels_when_names_are_gone(
     result = verify_file(path)
     assert [f.code for f in result.findings] == ["sheet-renamed"]
     assert result.totals["score"] == 98.5 and round(result.totals["execution_rate"], 4) == 0.6646
+
+
+def test_a_named_pipe_is_reported_never_read(tmp_path: Path) -> None:
+    import os
+
+    fifo = tmp_path / "pipe.xlsx"
+    os.mkfifo(fifo)
+    results = verify_paths([fifo, SAMPLES / "yuelu-commerce-2019.xlsx"], jobs=1)
+    assert results[0].findings[0].code == "file-unreadable"
+    assert "regular file" in results[0].findings[0].message("en")
+    assert results[1].status == "ok"
+    # also when it is found in a folder, with the rest of the batch
+    cli = CliRunner().invoke(main, ["verify", str(tmp_path), "--format", "json"])
+    assert cli.exit_code == 1 and "pipe.xlsx" in cli.stdout

@@ -4,25 +4,25 @@ positions the reader found (so rows shifted by insertion are no difference)."""
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 from typing import Any
 
 from openpyxl.utils.cell import get_column_letter
 
-from .findings import Finding
+from .findings import Finding, show_value
 from .read import Reading
 from .rules import (
     Const,
     IndicatorScore,
     Sum,
+    feeding_inputs,
     is_number,
     ordered_rules,
     qualitative_band,
     recompute,
     scored_rows,
-    tidy,
+    total,
 )
 from .values import normalise_nature
 
@@ -50,17 +50,22 @@ def check(reading: Reading) -> tuple[list[Finding], Totals, dict[str, Any]]:
     rows = scored_rows(spec, [r.values for r in reading.indicators])
     counted = scored_rows(spec, [r.values for r in reading.indicators if r.inside])
     recomputed = recompute(rules, reading.values, rows)
+    findings += _input_formulas(reading)
+    as_entered = recompute(rules, reading.values, counted)
+    findings += _text_numbers(reading, rules, as_entered)
     findings += _required(reading)
     findings += _negatives(reading)
-    findings += _computed_cells(reading, rules, recompute(rules, reading.values, counted))
+    findings += _computed_cells(
+        reading, rules, as_entered, _as_the_form_computes(reading, rules, reading.text_numbers)
+    )
     findings += _funds(reading, recomputed)
     findings += _indicator_rows(reading)
     findings += _scoring(reading)
     findings += _spec_checks(reading, recomputed)
     if "indicators" not in reading.missing_blocks and spec.total.points in reading.positions:
         # the profile's total is the indicators' (100 in the seed, 90 under 10 + 90)
-        points = tidy(math.fsum(r["points"] for r in rows if is_number(r.get("points"))))
-        if abs(points - spec.profile.points_total) > TOLERANCE:
+        points = total(r.get("points") for r in rows)
+        if points is not None and abs(points - spec.profile.points_total) > TOLERANCE:
             findings.append(
                 reading.field_finding(
                     "points-total", spec.total.points, points, spec.profile.points_total
@@ -152,8 +157,10 @@ def _normalise_formula(text: str) -> str:
 
 
 def _computed_cells(
-    reading: Reading, rules: list[Any], recomputed: dict[str, Any]
+    reading: Reading, rules: list[Any], recomputed: dict[str, Any], as_shown: dict[str, Any]
 ) -> list[Finding]:
+    """Each computed cell against its rule: overwritten, altered, or a saved value that
+    differs (unless a number typed as text explains it: number-as-text says so)."""
     out: list[Finding] = []
     for rule in rules:
         name = rule.target
@@ -192,7 +199,11 @@ def _computed_cells(
             )
             continue
         saved = reading.cached.get(name)
-        if saved is not None and not same(saved, expected_value):
+        if (
+            saved is not None
+            and not same(saved, expected_value)
+            and not same(saved, as_shown.get(name))
+        ):
             out.append(reading.field_finding("cached-value-mismatch", name, saved, expected_value))
     return out
 
@@ -294,14 +305,18 @@ def _cell(reading: Reading, key: str, row: int) -> str:
     return f"{get_column_letter(reading.columns[key])}{row}"
 
 
+_ROOT_CAUSES = {"input-formula", "input-formula-unused"}
+
+
 def _dedupe(findings: list[Finding]) -> list[Finding]:
     """One root cause, one finding: a cell already reported as not a number is not also
-    reported by rules that read it."""
+    reported by rules that read it; a formula whose value is unknown is not also empty."""
     seen: set[tuple[str, str | None, str | None]] = set()
+    formula_cells = {(f.sheet, f.cell) for f in findings if f.code in _ROOT_CAUSES}
     out = []
     for f in findings:
         key = (f.code, f.sheet, f.cell)
-        if key in seen:
+        if key in seen or (f.code == "required-missing" and key[1:] in formula_cells):
             continue
         seen.add(key)
         out.append(f)
@@ -396,3 +411,98 @@ def _spec_checks(reading: Reading, recomputed: dict[str, Any]) -> list[Finding]:
         if reading.values.get(check.require) in (None, ""):
             out.append(reading.field_finding(check.code, check.require, value, check.below))
     return out
+
+
+_UNKNOWN = (
+    "该公式无法核算（只计算数字、加减乘除乘方、本表单元格引用、SUM 和 ROUND）",
+    "it cannot be computed here (only numbers, + - * / ^, cells of this sheet, SUM and ROUND are)",
+)
+
+
+def _input_formulas(reading: Reading) -> list[Finding]:
+    """A filer's formula in an input cell: its computed value is what every check used;
+    the value saved beside it is reported, never trusted."""
+    feeding = feeding_inputs(reading.spec)
+    out = []
+    for f in reading.input_formulas:
+        saved = "" if f.saved is None else show_value(f.saved)
+        if f.value is not None:
+            zh = f"按公式计算为 {show_value(f.value)}，已按此校验"
+            en = f"computed as {show_value(f.value)}, which is what was checked"
+            if f.saved is None:
+                zh += "（文件未保存公式的值）"
+                en += " (the file saved no value for it)"
+            elif not same(f.saved, f.value):
+                zh += f"；文件保存的值「{saved}」与之不符，未采用"
+                en += f"; the value saved in the file, '{saved}', differs and was not used"
+        elif f.saved is None:
+            zh, en = (
+                _UNKNOWN[0] + "，文件也未保存其值，按空值校验",
+                _UNKNOWN[1] + (", and the file saved no value for it; checked as empty"),
+            )
+        else:
+            zh = _UNKNOWN[0] + f"，文件保存的值「{saved}」无法证实，未采用，按空值校验"
+            en = _UNKNOWN[1] + f"; the saved value '{saved}' cannot be confirmed and was not used"
+        out.append(
+            Finding(
+                "input-formula" if f.field in feeding else "input-formula-unused",
+                sheet=reading.sheet,
+                cell=f.cell,
+                field=f.field,
+                found=f.formula,
+                expected=f.value,
+                context={"label": f.label, "formula": f.formula, "detail_zh": zh, "detail_en": en},
+            )
+        )
+    return out
+
+
+def _text_numbers(
+    reading: Reading, rules: list[Any], counted_values: dict[str, Any]
+) -> list[Finding]:
+    """A number typed as text where the workbook's formulas read it: the form computes
+    without it. Say what the form shows and what the typed number gives."""
+    spec = reading.spec
+    labels = spec.all_fields()
+    out = []
+    for tn in reading.text_numbers:
+        target = next((r.target for r in rules if tn.field in r.sources), None)
+        if target is not None:
+            shown = _as_the_form_computes(reading, rules, [tn]).get(target)
+            should = counted_values.get(target)
+            total = labels[target].label if target in labels else target
+        elif tn.row is not None:  # a row's 得分 formula reads it (score: formula kinds)
+            row = {**reading.indicators[tn.row].values, tn.field.split(".", 1)[1]: tn.text}
+            shown = scored_rows(spec, [row])[0].get("score")
+            should = scored_rows(spec, [reading.indicators[tn.row].values])[0].get("score")
+            total = next(c.label for c in spec.indicators.columns if c.key == "score")
+        else:
+            continue
+        out.append(
+            Finding(
+                "number-as-text",
+                sheet=reading.sheet,
+                cell=tn.cell,
+                field=tn.field,
+                found=tn.text,
+                expected=tn.value,
+                context={"label": tn.label, "total": total, "shown": shown, "should": should},
+            )
+        )
+    return out
+
+
+def _as_the_form_computes(
+    reading: Reading, rules: list[Any], text_numbers: list[Any]
+) -> dict[str, Any]:
+    """Every rule's value as the workbook itself computes it: numbers typed as text are
+    text there (its SUM skips them), not the numbers verify read them as."""
+    values = dict(reading.values)
+    rows = [dict(r.values) for r in reading.indicators]
+    for tn in text_numbers:
+        if tn.row is None:
+            values[tn.field] = tn.text
+        else:
+            rows[tn.row][tn.field.split(".", 1)[1]] = tn.text
+    inside = [row for row, r in zip(rows, reading.indicators, strict=True) if r.inside]
+    return recompute(rules, values, scored_rows(reading.spec, inside))

@@ -17,10 +17,11 @@ from .errors import XltoolError
 from .i18n import current_lang, set_lang, t
 from .issue import issue_forms, plan_forms
 from .keys import init_key, key_path, load_key
-from .safeio import write_atomic
+from .report import dumps, report_json
+from .safeio import visible, write_atomic
 from .sniff import Limits
 from .spec import kind_paths, load_builtin, load_spec, spec_errors
-from .verify import Bounds, collect_paths, report_json, verify_paths
+from .verify import Bounds, annotate_targets, collect_paths, verify_paths
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -265,9 +266,9 @@ def verify(
       xltool --lang en verify form.xlsx
     """
     spec = _spec_or_none(kind, spec_file)
-    files, skipped = collect_paths(paths)
+    files, skipped = collect_paths(paths, exclude=[annotate_dir] if annotate_dir else ())
     if not files:
-        raise click.UsageError("nothing to check: no .xlsx or .xlsm files in the given paths")
+        raise _nothing("check")
     lang = current_lang()
     limits = Limits(max_bytes=max_bytes, max_cells=max_cells)
     with _progress(len(files), t("progress_verify")) as advance:
@@ -279,11 +280,15 @@ def verify(
             bounds=Bounds(seconds=timeout),
             progress=advance,
             key=load_key(key_file),
+            annotate=annotate_targets(files, annotate_dir) if annotate_dir else None,
+            lang=lang,
+            force=force,
         )
-    if annotate_dir is not None:
-        _annotate_all(results, files, annotate_dir, lang, force)
+    for result in results:
+        if result.annotated:
+            click.echo(t("wrote", path=visible(result.annotated)), err=True)
     if fmt == "json":
-        click.echo(json.dumps(report_json(results, lang), ensure_ascii=False, indent=2))
+        click.echo(dumps(report_json(results, lang)))
     else:
         from rich.console import Console
 
@@ -295,9 +300,22 @@ def verify(
         for result in results:
             render_file(console, result, lang)
         for path in skipped:
-            click.echo(t("skipped_lock", path=path), err=True)
+            click.echo(t("skipped_lock", path=visible(path)), err=True)
         render_summary(console, results, lang)
     sys.exit(0 if all(r.status == "ok" for r in results) else 1)
+
+
+def _nothing(what: str) -> XltoolError:
+    verb = {
+        "check": ("校验", "check"),
+        "export": ("导出", "export"),
+        "roll up": ("汇总", "roll up"),
+    }
+    zh, en = verb[what]
+    return XltoolError(
+        f"没有可{zh}的文件：所给路径中没有 .xlsx、.xlsm、.xls、.et 或 .ods 文件",
+        f"nothing to {en}: no spreadsheet files in the given paths",
+    )
 
 
 @main.command(context_settings=CONTEXT)
@@ -339,19 +357,19 @@ def export(
     from .export import csv_tables, export_document
 
     spec = _spec_or_none(kind, spec_file)
-    files, _skipped = collect_paths(paths)
+    files, _skipped = collect_paths(paths, exclude=[output] if output else ())
     if not files:
-        raise click.UsageError("nothing to export: no .xlsx or .xlsm files in the given paths")
+        raise _nothing("export")
     lang = current_lang()
     with _progress(len(files), t("progress_verify")) as advance:
         results = verify_paths(files, spec=spec, jobs=jobs, progress=advance)
     if fmt == "json":
-        text = json.dumps([export_document(r, lang) for r in results], ensure_ascii=False, indent=2)
+        text = dumps([export_document(r, lang) for r in results])
         if output is None:
             click.echo(text)
         else:
             write_atomic(output, lambda h: h.write(text.encode("utf-8")), force)
-            click.echo(t("wrote", path=output))
+            click.echo(t("wrote", path=visible(output)))
     else:
         if output is None:
             raise click.UsageError("--format csv needs -o FILE (two tables are written)")
@@ -360,28 +378,11 @@ def export(
         second = output.with_name(output.stem + "-indicators.csv")
         for path, text in ((output, forms), (second, rows)):
             write_atomic(path, lambda h, text=text: h.write(text.encode("utf-8-sig")), force)
-            click.echo(t("wrote", path=path))
-    sys.exit(0 if all(r.status != "unreadable" for r in results) else 1)
-
-
-def _annotate_all(
-    results: list[Any], files: list[Path], out_dir: Path, lang: str, force: bool
-) -> None:
-    from .render.annotate import annotate
-    from .safeio import safe_stem, unique_names
-
-    inputs = {f.resolve() for f in files}
-    names = unique_names([safe_stem(Path(r.path).stem) + "-校验" for r in results], ".xlsx")
-    for result, name in zip(results, names, strict=True):
-        target = out_dir / name
-        if target.resolve() in inputs:
-            raise XltoolError(
-                f"{target} 是输入文件，不能覆盖", f"{target} is an input; it is never written"
-            )
-        if annotate(result, target, lang, force):
-            click.echo(t("wrote", path=target), err=True)
-        else:
-            click.echo(t("not_annotated", path=result.path), err=True)
+            click.echo(t("wrote", path=visible(path)))
+    unreadable = [r for r in results if r.status == "unreadable"]
+    for r in unreadable:
+        click.echo(t("export_unreadable", path=visible(r.shown)), err=True)
+    sys.exit(0 if not unreadable else 1)
 
 
 @main.command(context_settings=CONTEXT)
@@ -406,18 +407,20 @@ def repair(src: Path, output: Path, kind: str | None, spec_file: Path | None, fo
     Example:
       xltool repair 回收/商务局.xlsx -o 修复/商务局.xlsx
     """
+    from .bounded import call_bounded
     from .repair import repair as repair_form
 
     if output.resolve() == src.resolve():
-        raise click.UsageError("OUTPUT must not be the input file")
+        raise XltoolError("输出文件不能是输入文件", "OUTPUT must not be the input file")
     spec = _spec_or_none(kind, spec_file)
-    repaired = repair_form(src, output, spec=spec, force=force)
+    # the returned file is read in a child process, bounded like verify's workers
+    repaired = call_bounded(repair_form, src, output, spec, force)
     lang = current_lang()
-    click.echo(t("wrote", path=output))
+    click.echo(t("wrote", path=visible(output)))
     if repaired.dropped:
         click.echo(t("not_carried", n=len(repaired.dropped)))
         for item in repaired.dropped:
-            click.echo("  " + item.text(lang))
+            click.echo("  " + visible(item.text(lang)))
 
 
 @main.command(context_settings=CONTEXT)
@@ -453,18 +456,18 @@ def summary(
     from .render.summary import write_summary
 
     spec = _spec_or_none(kind, spec_file)
-    files, _skipped = collect_paths(paths)
+    files, _skipped = collect_paths(paths, exclude=[output])
     if not files:
-        raise click.UsageError("nothing to roll up: no .xlsx or .xlsm files in the given paths")
-    if output.resolve() in {f.resolve() for f in files}:
-        raise click.UsageError("OUTPUT must not be one of the inputs")
+        raise _nothing("roll up")
     with _progress(len(files), t("progress_verify")) as advance:
         results = verify_paths(files, spec=spec, jobs=jobs, progress=advance)
     dupes: list[Any] = []
     write_atomic(output, lambda h: dupes.extend(write_summary(h, results, spec)), force)
-    click.echo(t("wrote", path=output))
+    click.echo(t("wrote", path=visible(output)))
     for d in dupes:
-        click.echo(t("duplicate", who=d.key, kept=d.kept, n=len(d.dropped)), err=True)
+        click.echo(
+            t("duplicate", who=visible(d.key), kept=visible(d.kept), n=len(d.dropped)), err=True
+        )
 
 
 @main.command(context_settings=CONTEXT)

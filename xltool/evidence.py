@@ -40,10 +40,7 @@ def evidence_findings(reading: Reading, key: bytes | None) -> tuple[str, list[Fi
             Finding("signature-absent", found="sha256" if status == "valid-hash" else "无签名")
         )
 
-    try:
-        issued = json.loads(meta.get("prefill") or "{}")
-    except ValueError:
-        issued = {}
+    issued = _prefill(meta.get("prefill"))
     # Issued to another department or year: one finding, and the rest of the prefill
     # (another form's) is not compared.
     for name in HEADER_IDENTITY:
@@ -62,6 +59,28 @@ def evidence_findings(reading: Reading, key: bytes | None) -> tuple[str, list[Fi
     if "indicators" not in reading.missing_blocks and issued.get("indicators"):
         out += _indicator_evidence(reading, issued["indicators"])
     return status, out
+
+
+MAX_PREFILL_ROWS = 2000
+
+
+def _prefill(text: str | None) -> dict[str, Any]:
+    """The metadata's prefill, in the shape it is written in, or nothing: the file may
+    carry anything there, so types and counts are checked and capped."""
+    try:
+        raw = json.loads(text or "{}")
+    except (ValueError, RecursionError):
+        return {}
+    if not isinstance(raw, dict):
+        return {}
+    fields = raw.get("fields")
+    rows = raw.get("indicators")
+    return {
+        "fields": fields if isinstance(fields, dict) else {},
+        "indicators": [r for r in rows[:MAX_PREFILL_ROWS] if isinstance(r, dict)]
+        if isinstance(rows, list)
+        else [],
+    }
 
 
 def _indicator_evidence(reading: Reading, issued_rows: list[dict[str, Any]]) -> list[Finding]:
@@ -122,7 +141,7 @@ def _indicator_evidence(reading: Reading, issued_rows: list[dict[str, Any]]) -> 
             )
             continue
         for key, expected in issued.items():
-            if key in ("level1", "level2"):
+            if key in ("level1", "level2") or key not in reading.columns:
                 continue
             found = row.values.get(key)
             if not same(found, expected):

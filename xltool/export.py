@@ -9,9 +9,9 @@ from typing import Any
 
 from .errors import SpecError
 from .model import SECTIONS
+from .report import FileResult
 from .rules import is_number
 from .spec import NUMERIC_TYPES, Spec, load_builtin
-from .verify import FileResult
 
 
 def export_document(result: FileResult, lang: str = "zh") -> dict[str, Any]:
@@ -21,7 +21,7 @@ def export_document(result: FileResult, lang: str = "zh") -> dict[str, Any]:
     doc: dict[str, Any] = {
         "kind": result.kind,
         "spec_version": result.spec_version,
-        "path": result.path,
+        "path": result.shown,
         "sha256": result.sha256,
         "status": result.status,
     }
@@ -142,7 +142,7 @@ def csv_tables(spec: Spec, results: list[FileResult], lang: str = "zh") -> tuple
         values = (r.data or {}).get("fields", {})
         t = r.totals or {}
         w.writerow(
-            [csv_safe(r.path), r.status, *(_cell(values.get(f)) for f in fields)]
+            [csv_safe(r.shown), r.status, *(_cell(values.get(f)) for f in fields)]
             + [_cell(t.get(k)) for k in totals]
             + [r.errors, r.warnings]
         )
@@ -157,7 +157,7 @@ def csv_tables(spec: Spec, results: list[FileResult], lang: str = "zh") -> tuple
         values = (r.data or {}).get("fields", {})
         for i, row in enumerate((r.data or {}).get("indicators", []), start=1):
             w.writerow(
-                [_cell(values.get("department")), _cell(values.get("code")), csv_safe(r.path), i]
+                [_cell(values.get("department")), _cell(values.get("code")), csv_safe(r.shown), i]
                 + [_cell(row.get(c.key)) for c in columns]
             )
     return forms.getvalue(), rows.getvalue()

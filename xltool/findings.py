@@ -4,6 +4,7 @@ workbook, roll-up) works from :class:`Finding` objects built here."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from dataclasses import field as dc_field
 from typing import Any, Literal
@@ -79,6 +80,26 @@ _CATALOGUE = [
         "The form sheet should be named '{expected}', found '{found}'; recognised by content. Rename it back",
     ),
     Code(
+        "sheet-hidden",
+        "error",
+        "表单工作表被隐藏",
+        "Form sheet hidden",
+        "表单工作表「{sheet}」被设为{state}，打开和打印时看到的不是它；已校验的是这张隐藏的表。"
+        "请取消隐藏（右键工作表标签→取消隐藏），删除其他副本后重新报送",
+        "The form sheet '{sheet}' is {state}, so what people see and print is not it; the hidden "
+        "sheet is what was checked. Unhide it, delete any copies and send the form again",
+    ),
+    Code(
+        "form-copy",
+        "error",
+        "另有一份表单副本",
+        "Another copy of the form",
+        "工作表「{found}」也带有本表的栏目，是表单的副本；只有「{expected}」会被校验和汇总，"
+        "副本中的数字不计。请删除副本，只在「{expected}」中填写",
+        "The sheet '{found}' also carries the form's labels: a copy. Only '{expected}' is checked "
+        "and rolled up; figures in the copy do not count. Delete the copy",
+    ),
+    Code(
         "required-missing",
         "error",
         "必填项为空",
@@ -101,6 +122,33 @@ _CATALOGUE = [
         "Text read as a number",
         "{place}（{label}）是文本「{found}」，已按数字 {expected} 读取；请直接输入数字",
         "{place} ({label}) holds the text '{found}', read as the number {expected}; enter it as a number",
+    ),
+    Code(
+        "number-as-text",
+        "error",
+        "数字存成了文本",
+        "Number stored as text",
+        "{place}（{label}）的「{found}」是文本，不是数字；表内公式不计算文本，表上「{total}」显示为 {shown}，"
+        "按您输入的 {expected} 应为 {should}。请删去逗号、空格或单位，重新输入为数字",
+        "{place} ({label}) holds '{found}' as text, not a number; the form's formulas skip text, so "
+        "'{total}' shows {shown}, while with {expected} it would be {should}. Re-enter it as a number",
+    ),
+    Code(
+        "input-formula",
+        "error",
+        "填报格中有公式",
+        "Formula in an input cell",
+        "{place}（{label}）填的是公式「{formula}」，不是数值；{detail}。该格计入合计或得分，请直接填写数值",
+        "{place} ({label}) holds the formula '{formula}', not a value; {detail}. It counts towards a "
+        "total or score: enter the value itself",
+    ),
+    Code(
+        "input-formula-unused",
+        "warning",
+        "填报格中有公式",
+        "Formula in an input cell",
+        "{place}（{label}）填的是公式「{formula}」，不是数值；{detail}。请直接填写内容",
+        "{place} ({label}) holds the formula '{formula}', not a value; {detail}. Enter the value itself",
     ),
     Code(
         "value-negative",
@@ -323,9 +371,9 @@ class Finding:
         values = {
             "place": place,
             "label": "",
-            "found": _show(self.found, lang),
-            "expected": _show(self.expected, lang),
-            **{k: _show(v, lang) for k, v in self.context.items()},
+            "found": show_value(self.found, lang),
+            "expected": show_value(self.expected, lang),
+            **{k: show_value(v, lang) for k, v in self.context.items()},
         }
         suffix = f"_{lang}"
         values.update({k[: -len(suffix)]: v for k, v in self.context.items() if k.endswith(suffix)})
@@ -360,7 +408,7 @@ class _Default(dict):
         return ""
 
 
-def _show(value: Any, lang: str) -> str:
+def show_value(value: Any, lang: str = "zh") -> str:
     if value is None:
         return "空" if lang == "zh" else "empty"
     if isinstance(value, float):
@@ -369,6 +417,8 @@ def _show(value: Any, lang: str) -> str:
 
 
 def _jsonable(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return repr(value)  # strict JSON has no Infinity
     if value is None or isinstance(value, bool | int | float | str):
         return value
     return str(value)

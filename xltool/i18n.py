@@ -32,6 +32,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{path}：表样 {kind} 第 {version} 版，检查通过",
         "{path}: kind {kind} version {version} is valid",
     ),
+    "export_unreadable": (
+        "{path} 无法读取，导出中只有其路径和问题",
+        "{path} cannot be read; the export holds only its path and findings",
+    ),
     "issued_many": ("已生成 {n} 个工作簿，位于 {dir}", "Wrote {n} workbooks to {dir}"),
 }
 

@@ -8,7 +8,9 @@ Messy numbers are converted and each conversion becomes a finding.
 
 from __future__ import annotations
 
+import io
 import json
+import math
 import posixpath
 import re
 import warnings
@@ -22,8 +24,9 @@ from defusedxml import ElementTree as SafeET
 from openpyxl.utils.cell import column_index_from_string, coordinate_from_string, get_column_letter
 
 from .findings import Finding
+from .formula import Evaluator
 from .layout import Anchor, Group, Layout, compute_layout, plan_groups
-from .rules import is_number
+from .rules import formula_inputs, is_number
 from .spec import NUMERIC_TYPES, Spec, builtin_kinds, load_builtin, user_specs_dir
 from .values import parse_measure, parse_number
 from .write import META_SHEET
@@ -37,6 +40,31 @@ class IndicatorRow:
     values: dict[str, Any]
     inside: bool = True  # inside the block the totals' formulas cover
     formulas: dict[str, str] = field(default_factory=dict)  # column → formula text
+
+
+@dataclass(frozen=True)
+class InputFormula:
+    """A formula the filer put in an input cell: its value is computed here
+    (:mod:`xltool.formula`), never taken from the value saved beside it."""
+
+    field: str  # a field name, or indicators.<key>
+    cell: str
+    label: str
+    formula: str
+    value: Any  # computed; None when the formula is not simple arithmetic
+    saved: Any  # what the file saved beside it (reported, never used)
+
+
+@dataclass(frozen=True)
+class TextNumber:
+    """A number typed as text into a cell the workbook's own formulas read."""
+
+    field: str  # a field name, or indicators.<key>
+    cell: str
+    label: str
+    row: int | None  # the indicator row's index in Reading.indicators, for columns
+    text: str
+    value: float | int
 
 
 @dataclass
@@ -56,6 +84,10 @@ class Reading:
     indicators: list[IndicatorRow] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     missing_blocks: set[str] = field(default_factory=set)
+    input_formulas: list[InputFormula] = field(default_factory=list)
+    text_numbers: list[TextNumber] = field(default_factory=list)
+    hidden_state: str | None = None  # "hidden" / "veryHidden" when the form sheet is
+    copies: list[str] = field(default_factory=list)  # other visible sheets with the form's labels
 
     def cell(self, name: str) -> str:
         row, col = self.positions[name]
@@ -96,15 +128,19 @@ class NotAForm(Exception):
         )
 
 
-def read_form(path: Path, spec: Spec | None = None) -> Reading:
-    """Read a returned workbook that passed :mod:`xltool.sniff`. Raises openpyxl's own
-    exceptions for damaged parts (the caller classifies them) and :class:`NotAForm`."""
+def read_form(source: Path | bytes, spec: Spec | None = None) -> Reading:
+    """Read a returned workbook (its bytes, read once, or its path) that passed
+    :mod:`xltool.sniff`. Raises openpyxl's own exceptions for damaged parts (the caller
+    classifies them) and :class:`NotAForm`."""
+    data = source if isinstance(source, bytes) else Path(source).read_bytes()
     # Read-only mode streams each sheet once, only the sheets we ask for, and skips
     # styling merged cells (most of a normal load's time for a form like ours).
     with warnings.catch_warnings():
         # openpyxl warns about extensions it drops (data bars, slicers …); they hold no values
         warnings.simplefilter("ignore", UserWarning)
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=False, keep_links=False)
+        wb = openpyxl.load_workbook(
+            io.BytesIO(data), read_only=True, data_only=False, keep_links=False
+        )
     try:
         if not wb.worksheets:
             raise ValueError("the workbook has no sheets (a missing sheet part, or strict OOXML)")
@@ -116,6 +152,7 @@ def read_form(path: Path, spec: Spec | None = None) -> Reading:
             reading.findings.append(
                 Finding("sheet-renamed", sheet=ws.title, found=ws.title, expected=spec.sheet)
             )
+        reading.findings += _shown_sheets(wb, ws, spec)
         version = meta.get("spec_version")
         if version and version != str(spec.version):
             reading.findings.append(
@@ -129,9 +166,9 @@ def read_form(path: Path, spec: Spec | None = None) -> Reading:
         cells = real_cells(ws)
         if cells and (max(r for r, _c in cells) > 1_048_576 or max(c for _r, c in cells) > 16_384):
             raise ValueError("a cell lies outside the sheet grid (row > 1048576 or column > XFD)")
-        layout = compute_layout(spec, _groups(spec, meta))
+        layout = compute_layout(spec, _groups(spec, meta, max((r for r, _c in cells), default=0)))
         _locate(wb, ws, cells, layout, reading)
-        cached = _cached_values(path, wb, ws.title)
+        cached = _cached_values(data, ws.title)
         _read_fields(cells, cached, reading)
         _read_indicators(cells, cached, reading)
         return reading
@@ -204,11 +241,57 @@ def _sheet_by_labels(wb: Any, spec: Spec) -> Any | None:
     for ws in wb.worksheets:
         if ws.title == META_SHEET:
             continue
-        texts = {_norm(c.value) for c in real_cells(ws).values() if isinstance(c.value, str)}
-        hits = len(wanted & texts)
+        hits = _label_hits(ws, wanted)
         if hits > best_hits:
             best, best_hits = ws, hits
     return best if best_hits >= max(3, len(wanted) // 2) else None
+
+
+_STATES = {"hidden": ("隐藏", "hidden"), "veryHidden": ("深度隐藏", "very hidden")}
+
+
+def _shown_sheets(wb: Any, form: Any, spec: Spec) -> list[Finding]:
+    """What is shown is what is checked: a hidden form sheet, and any other visible
+    sheet that carries the form's labels (a decoy or a copy someone prints instead)."""
+    out = []
+    state = getattr(form, "sheet_state", "visible") or "visible"
+    if state in _STATES:
+        zh, en = _STATES[state]
+        out.append(
+            Finding(
+                "sheet-hidden",
+                sheet=form.title,
+                found=state,
+                context={"sheet": form.title, "state_zh": zh, "state_en": en},
+            )
+        )
+    wanted = _header_labels(spec)
+    for ws in wb.worksheets:
+        if (
+            ws is form
+            or ws.title == META_SHEET
+            or getattr(ws, "sheet_state", "visible") != "visible"
+        ):
+            continue
+        if _label_hits(ws, wanted, max_row=400) >= max(3, len(wanted) // 2):
+            out.append(Finding("form-copy", sheet=ws.title, found=ws.title, expected=form.title))
+    return out
+
+
+def _label_hits(ws: Any, wanted: set[str], max_row: int | None = None) -> int:
+    """How many of the form's column labels a sheet carries (in its first rows)."""
+    if max_row is None:
+        texts = {_norm(c.value) for c in real_cells(ws).values() if isinstance(c.value, str)}
+    else:
+        if hasattr(ws, "reset_dimensions"):
+            ws.reset_dimensions()
+        texts = {
+            _norm(v)
+            for row in ws.iter_rows(max_row=max_row, max_col=64, values_only=True)
+            for v in row
+            if isinstance(v, str) and len(v) <= 80
+        }
+    return len(wanted & texts)
 
 
 def _form_sheet(wb: Any, spec: Spec, meta: dict[str, str]) -> tuple[Any, bool]:
@@ -228,16 +311,21 @@ def _form_sheet(wb: Any, spec: Spec, meta: dict[str, str]) -> tuple[Any, bool]:
     return ws, True
 
 
-def _groups(spec: Spec, meta: dict[str, str]) -> list[Group]:
+MAX_INDICATOR_ROWS = 2000
+
+
+def _groups(spec: Spec, meta: dict[str, str], sheet_rows: int) -> list[Group]:
+    """The indicator groups the metadata says were issued. Counts are the file's word:
+    capped, and ignored when they claim more rows than the sheet holds."""
     try:
         planned = json.loads(meta.get("groups", "[]"))
-        rows = [
-            {"level1": level1, "level2": level2}
-            for level1, level2, count in planned
-            for _ in range(int(count))
-        ]
-    except (ValueError, TypeError):
-        rows = []
+        counts = [(str(l1), str(l2), int(n)) for l1, l2, n in planned[:200]]
+    except (ValueError, TypeError, RecursionError):
+        counts = []
+    total = sum(n for *_, n in counts)
+    if not counts or min(n for *_, n in counts) < 0 or total > min(MAX_INDICATOR_ROWS, sheet_rows):
+        return plan_groups(spec, [])
+    rows = [{"level1": l1, "level2": l2} for l1, l2, n in counts for _ in range(n)]
     return plan_groups(spec, rows, spare_rows=0) if rows else plan_groups(spec, [])
 
 
@@ -370,11 +458,11 @@ def _value(cells: dict[Pos, Any], row: int, col: int) -> Any:
     return None if cell is None else cell.value
 
 
-def _cached_values(path: Path, wb: Any, sheet: str) -> dict[Pos, Any]:
+def _cached_values(data: bytes, sheet: str) -> dict[Pos, Any]:
     """The values the spreadsheet program saved for formula cells (openpyxl drops them
     when it reads formulas). One streaming pass over the sheet's XML."""
     try:
-        with zipfile.ZipFile(path) as zf:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
             part = _sheet_part(zf, sheet)
             if part is None:
                 return {}
@@ -434,10 +522,43 @@ def _sheet_part(zf: zipfile.ZipFile, sheet: str) -> str | None:
     return None
 
 
+def _evaluator(cells: dict[Pos, Any]) -> Evaluator:
+    def cell_at(pos: Pos) -> tuple[bool, Any]:
+        cell = cells.get(pos)
+        if cell is None:
+            return False, None
+        if cell.data_type == "f":
+            return True, _formula_text(cell.value)
+        return False, cell.value
+
+    return Evaluator(cell_at)
+
+
+def _input_formula(
+    reading: Reading,
+    evaluator: Evaluator,
+    name: str,
+    pos: Pos,
+    raw: Any,
+    saved: Any,
+    label: str,
+) -> Any:
+    """The value of a filer's formula in an input cell, recorded for a finding."""
+    text = _formula_text(raw)
+    text = text if text.startswith("=") else "=" + text
+    value = evaluator.value(text)
+    reading.input_formulas.append(
+        InputFormula(name, f"{get_column_letter(pos[1])}{pos[0]}", label, text, value, saved)
+    )
+    return value
+
+
 def _read_fields(cells: dict[Pos, Any], cached: dict[Pos, Any], reading: Reading) -> None:
     spec = reading.spec
     fields = spec.all_fields()
     computed = {r.target for r in spec.rules}
+    summed = formula_inputs(spec)
+    evaluator = _evaluator(cells)
     for name, (row, col) in reading.positions.items():
         cell = cells.get((row, col))
         raw = None if cell is None else cell.value
@@ -450,8 +571,16 @@ def _read_fields(cells: dict[Pos, Any], cached: dict[Pos, Any], reading: Reading
                 reading.formulas[name] = None
                 reading.constants[name] = raw
             continue
-        if is_formula:  # a filer's own formula in an input cell: use what it computed
-            raw = cached.get((row, col))
+        if is_formula:  # a filer's own formula in an input cell: compute it here
+            raw = _input_formula(
+                reading,
+                evaluator,
+                name,
+                (row, col),
+                raw,
+                cached.get((row, col)),
+                fields[name].label,
+            )
         reading.values[name] = coerce(
             raw,
             fields[name].type,
@@ -459,6 +588,7 @@ def _read_fields(cells: dict[Pos, Any], cached: dict[Pos, Any], reading: Reading
             name,
             f"{get_column_letter(col)}{row}",
             fields[name].label,
+            summed=name in summed,
         )
 
 
@@ -473,8 +603,12 @@ def _read_indicators(cells: dict[Pos, Any], cached: dict[Pos, Any], reading: Rea
     spec = reading.spec
     first, last = reading.block
     total_row = reading.positions.get(spec.total.points, (last + 1, 0))[0]
-    # rows inserted after the block (before 总分) are read, and flagged as outside the sums
-    end = max(last, total_row - 1)
+    # rows inserted after the block (before 总分) are read, and flagged as outside the sums;
+    # never past the last row that holds anything, whatever a defined name claims
+    end = min(max(last, total_row - 1), max((r for r, _c in cells), default=first))
+    summed = formula_inputs(spec)
+    issued_formula = {"score"} if spec.indicators.score == "formula" else set()
+    evaluator = _evaluator(cells)
     level1 = level2 = None
     for r in range(first, end + 1):
         values: dict[str, Any] = {}
@@ -485,14 +619,28 @@ def _read_indicators(cells: dict[Pos, Any], cached: dict[Pos, Any], reading: Rea
             raw = None if cell is None else cell.value
             if cell is not None and cell.data_type == "f":
                 formulas[col.key] = _formula_text(raw)
-                raw = cached.get((r, c))
+                if col.key in issued_formula:  # the form's own formula: checked by its rule
+                    raw = cached.get((r, c))
+                else:
+                    raw = _input_formula(
+                        reading,
+                        evaluator,
+                        f"indicators.{col.key}",
+                        (r, c),
+                        raw,
+                        cached.get((r, c)),
+                        col.label,
+                    )
+            key = f"indicators.{col.key}"
             values[col.key] = coerce(
                 raw,
                 col.type,
                 reading,
-                f"indicators.{col.key}",
+                key,
                 f"{get_column_letter(c)}{r}",
                 col.label,
+                summed=key in summed,
+                row=len(reading.indicators),
             )
         # merged (or left blank) level cells carry the label from above
         level1 = values["level1"] = values.get("level1") or level1
@@ -505,8 +653,20 @@ def _read_indicators(cells: dict[Pos, Any], cached: dict[Pos, Any], reading: Rea
             reading.indicators.append(IndicatorRow(r, values, inside=r <= last, formulas=formulas))
 
 
-def coerce(raw: Any, type_: str, reading: Reading, name: str, cell: str, label: str) -> Any:
-    """A cell's value as its field type wants it; every conversion leaves a finding."""
+def coerce(
+    raw: Any,
+    type_: str,
+    reading: Reading,
+    name: str,
+    cell: str,
+    label: str,
+    *,
+    summed: bool = False,
+    row: int | None = None,
+) -> Any:
+    """A cell's value as its field type wants it; every conversion leaves a finding.
+    A number typed as text where the workbook's formulas read it (``summed``) is kept
+    for a ``number-as-text`` finding: the form itself computes without it."""
 
     def found(code: str, used: Any = None) -> None:
         shown = raw if isinstance(raw, str) else str(raw)
@@ -524,9 +684,14 @@ def coerce(raw: Any, type_: str, reading: Reading, name: str, cell: str, label: 
 
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         return None
+    if isinstance(raw, float) and not math.isfinite(raw):  # 1e999 saved as a number
+        found("not-a-number")
+        return str(raw)
     if type_ == "measure":  # a number, maybe typed as ≥95%; or text (定性)
-        if is_number(raw) or not isinstance(raw, str):
+        if is_number(raw):
             return raw
+        if not isinstance(raw, str):  # a date, a time, TRUE …
+            return str(raw)
         number = parse_measure(raw)[1]
         if number is not None:
             found("value-coerced", number)
@@ -541,7 +706,10 @@ def coerce(raw: Any, type_: str, reading: Reading, name: str, cell: str, label: 
     if isinstance(raw, str):
         parsed = parse_number(raw)
         if parsed.value is not None:
-            found("value-coerced", parsed.value)
+            if summed:
+                reading.text_numbers.append(TextNumber(name, cell, label, row, raw, parsed.value))
+            else:
+                found("value-coerced", parsed.value)
             return parsed.value
     found("not-a-number")
     return raw if isinstance(raw, str) else str(raw)

@@ -14,13 +14,13 @@ from typing import Any
 from openpyxl.utils.cell import get_column_letter
 
 from .errors import InputError
+from .findings import Finding
 from .model import FormData
 from .read import Reading, read_form
 from .rules import is_number
-from .safeio import write_atomic
-from .sniff import Limits, sniff
+from .safeio import InputTooLarge, read_input, shown_path, write_atomic
+from .sniff import Limits, cannot_open, classify_exception, sniff, too_large
 from .spec import NUMERIC_TYPES, Spec
-from .verify import classify_exception
 from .write import write_form
 
 
@@ -104,22 +104,31 @@ def _not_a_number(sheet: str | None, cell: str, label: str, value: Any) -> Dropp
     )
 
 
-def repair(src: Path, out: Path, *, spec: Spec | None = None, force: bool = False) -> Repaired:
-    """Read ``src`` (never written) and write a fresh form to ``out``."""
-    sniffed = sniff(src, Limits())
-    if sniffed.blocking:
-        raise InputError(
-            f"{src} 无法修复：{sniffed.blocking.message('zh')}",
-            f"{src} cannot be repaired: {sniffed.blocking.message('en')}",
-        )
+def repair(src: Path, out: Path, spec: Spec | None = None, force: bool = False) -> Repaired:
+    """Read ``src`` once (never written) and write a fresh form to ``out``. The CLI runs
+    this in a bounded child process (:func:`xltool.bounded.call_bounded`)."""
+    limits = Limits()
     try:
-        reading = read_form(src, spec)
+        data = read_input(src, limits.max_bytes)
+    except OSError as exc:
+        blocking = (
+            too_large(exc.size, limits) if isinstance(exc, InputTooLarge) else cannot_open(exc)
+        )
+        raise _cannot(src, blocking) from None
+    sniffed = sniff(data, limits)
+    if sniffed.blocking:
+        raise _cannot(src, sniffed.blocking)
+    try:
+        reading = read_form(data, spec)
     except Exception as exc:
-        finding = getattr(exc, "finding", None) or classify_exception(exc)
-        raise InputError(
-            f"{src} 无法修复：{finding.message('zh')}",
-            f"{src} cannot be repaired: {finding.message('en')}",
-        ) from None
+        raise _cannot(src, getattr(exc, "finding", None) or classify_exception(exc)) from None
     repaired = carry(reading)
     write_atomic(out, lambda h: write_form(h, reading.spec, repaired.data), force)
     return repaired
+
+
+def _cannot(src: Path, finding: Finding) -> InputError:
+    return InputError(
+        f"{shown_path(src)} 无法修复：{finding.message('zh')}",
+        f"{shown_path(src)} cannot be repaired: {finding.message('en')}",
+    )

@@ -23,8 +23,16 @@ Lookup = Callable[[str], Any]
 _CELL = re.compile(r"^([A-Z]+)(\d+)$")
 
 
+_LARGEST = 2**1023  # an int beyond a float's range is no number a form holds
+
+
 def is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    """A finite int or float (not a bool): the only values sums and scores take."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return -_LARGEST < value < _LARGEST
+    return isinstance(value, float) and math.isfinite(value)
 
 
 def _numbers(values: Iterable[Any]) -> list[float]:
@@ -39,7 +47,17 @@ def _numbers(values: Iterable[Any]) -> list[float]:
 
 def tidy(value: float) -> float:
     """Drop binary noise (2117.38 + 745.91 = 2863.2900000000004) the way a display would."""
-    return round(value, 9) + 0.0
+    return round(value, 9) + 0.0 if math.isfinite(value) else value
+
+
+def total(values: Iterable[Any]) -> float | None:
+    """The exact sum of the numbers among ``values`` (text and blanks skipped, as
+    Excel's SUM does); None when it overflows, never an exception."""
+    try:
+        result = math.fsum(_numbers(values))
+    except OverflowError:
+        return None
+    return tidy(result) if math.isfinite(result) else None
 
 
 @dataclass(frozen=True)
@@ -52,7 +70,7 @@ class Sum:
 
     def evaluate(self, get: Lookup) -> Value:
         # Excel's SUM skips text and blanks; so does this face.
-        return tidy(math.fsum(_numbers(get(s) for s in self.sources)))
+        return total(get(s) for s in self.sources)
 
 
 @dataclass(frozen=True)
@@ -75,7 +93,11 @@ class Ratio:
     def evaluate(self, get: Lookup) -> Value:
         num, den = get(self.numerator), get(self.denominator)
         if is_number(num) and is_number(den) and den != 0:
-            return num / den
+            try:
+                ratio = num / den
+            except OverflowError:
+                return None
+            return ratio if math.isfinite(ratio) else None
         return None
 
 
@@ -164,10 +186,15 @@ class GradeRule:
 
 def excel_round(value: float, digits: int) -> float:
     """ROUND as Excel does it: half away from zero, on the decimal the cell shows."""
-    from decimal import ROUND_HALF_UP, Decimal
+    from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+    if not math.isfinite(value):
+        return value
     quantum = Decimal(1).scaleb(-digits)
-    return float(Decimal(repr(value)).quantize(quantum, rounding=ROUND_HALF_UP))
+    try:
+        return float(Decimal(repr(value)).quantize(quantum, rounding=ROUND_HALF_UP))
+    except InvalidOperation:  # more digits than a quantize holds: nothing to round
+        return value
 
 
 @dataclass(frozen=True)
@@ -278,7 +305,14 @@ def recompute(
         return values.get(name)
 
     for rule in rules:
-        results[rule.target] = rule.evaluate(get)
+        try:
+            value = rule.evaluate(get)
+        except (OverflowError, ZeroDivisionError):
+            value = None
+        # a value that is not finite is no value: never Infinity in a total or an output
+        results[rule.target] = (
+            None if isinstance(value, float) and not math.isfinite(value) else value
+        )
     return results
 
 
@@ -330,6 +364,13 @@ class IndicatorScore:
         )
 
     def evaluate(self, nature: Any, target: Any, actual: Any, points: Any) -> float | None:
+        try:
+            score = self._evaluate(nature, target, actual, points)
+        except (OverflowError, ZeroDivisionError):
+            return None
+        return score if score is None or is_number(score) else None
+
+    def _evaluate(self, nature: Any, target: Any, actual: Any, points: Any) -> float | None:
         if not (is_number(target) and is_number(actual) and is_number(points)):
             return None
         if nature == "=" and target == 0:
@@ -373,3 +414,22 @@ def scored_rows(spec: Spec, rows: list[Mapping[str, Any]]) -> list[Mapping[str, 
             score = rule.evaluate(nature, row.get("target"), row.get("actual"), row.get("points"))
             out.append({**row, "score": score})
     return out
+
+
+def formula_inputs(spec: Spec) -> frozenset[str]:
+    """Input cells the workbook's own formulas read: fields by name, indicator columns
+    as ``indicators.<key>``. A number typed as text there is not what the form computes."""
+    names = {s for rule in ordered_rules(spec) for s in rule.sources}
+    keys = {c.key for c in spec.indicators.columns}
+    if spec.indicators.score == "formula" and "nature" in keys:
+        names |= {f"indicators.{k}" for k in ("nature", "target", "actual", "points")}
+    return frozenset(names)
+
+
+def feeding_inputs(spec: Spec) -> frozenset[str]:
+    """Input cells whose values feed a total or a score (the workbook's formulas, or the
+    scoring rules verify applies by 指标性质)."""
+    names = set(formula_inputs(spec))
+    if "nature" in {c.key for c in spec.indicators.columns}:
+        names |= {f"indicators.{k}" for k in ("nature", "target", "actual", "points", "score")}
+    return frozenset(names)

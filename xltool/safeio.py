@@ -4,8 +4,10 @@ an existing file is never replaced without ``force``. Windows-safe file names.""
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import re
+import stat
 import tempfile
 import unicodedata
 from collections.abc import Callable, Iterator
@@ -28,6 +30,57 @@ MAX_STEM = 120
 
 class OutputExists(XltoolError):
     """The output file exists and --force was not given."""
+
+
+class InputTooLarge(OSError):
+    """An input larger than the bound; nothing of it was read."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__(f"{size} bytes")
+        self.size = size
+
+
+class NotARegularFile(OSError):
+    """A FIFO, device, socket or directory given as an input: never read (it can block)."""
+
+
+def read_input(path: Path, max_bytes: int) -> bytes:
+    """An untrusted input's bytes, read once: only a regular file (opened without
+    blocking, checked on the open handle), and never more than ``max_bytes``."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    fd = os.open(path, flags)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise NotARegularFile(errno.EINVAL, "不是普通文件（管道、设备或套接字）")
+        if info.st_size > max_bytes:
+            raise InputTooLarge(info.st_size)
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            data = f.read(max_bytes + 1)
+    finally:
+        os.close(fd)
+    if len(data) > max_bytes:  # it grew while we read
+        raise InputTooLarge(len(data))
+    return data
+
+
+def is_regular(path: Path) -> bool:
+    """True for a regular file (following links); never opens it."""
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return False
+
+
+def shown_path(path: str | Path) -> str:
+    """A path as text for any output: bytes that are not UTF-8 (a file unzipped from a
+    Chinese Windows zip, say) become replacement characters instead of an error."""
+    text = os.fspath(path)
+    try:
+        raw = text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        raw = text.encode("utf-8", "replace")
+    return raw.decode("utf-8", "replace")
 
 
 def safe_stem(text: str, fallback: str = "form") -> str:
@@ -97,3 +150,25 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+# C0 and C1 controls, DEL, and the characters that reorder or hide text (bidi
+# overrides and isolates, line/paragraph separators, zero-width and BOM).
+_CONTROL = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]"
+)
+
+
+def visible(text: object) -> str:
+    """Text safe to print on a terminal: each control character shown as ``\\xNN`` or
+    ``\\uNNNN`` (a line break as ``\\n``), never sent; paths that are not UTF-8 shown
+    with replacement characters."""
+    return _CONTROL.sub(_escape, shown_path(str(text)))
+
+
+def _escape(match: re.Match[str]) -> str:
+    ch = match.group()
+    if ch == "\n":
+        return "\\n"
+    code = ord(ch)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"

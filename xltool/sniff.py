@@ -7,6 +7,7 @@ Facts behind each check: ``shared/docs/research/untrusted-input.md``.
 
 from __future__ import annotations
 
+import io
 import itertools
 import re
 import struct
@@ -14,8 +15,13 @@ import zipfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from xml.etree.ElementTree import ParseError
+
+from defusedxml import DefusedXmlException
+from openpyxl.utils.exceptions import CellCoordinatesException, InvalidFileException
 
 from .findings import Finding
+from .safeio import InputTooLarge, NotARegularFile, read_input
 
 MiB = 1024 * 1024
 
@@ -32,6 +38,8 @@ class Limits:
     ratio_grace: int = 1 * MiB
     max_cells: int = 2_000_000
     max_rows: int = 100_000
+    max_merges: int = 10_000
+    max_merged_cells: int = 200_000  # openpyxl makes an object for every merged cell
 
 
 @dataclass
@@ -51,6 +59,8 @@ _ROW = re.compile(rb"<(?:\w+:)?row[\s>/]")
 _STYLE_REF = re.compile(rb"<(?:\w+:)?c\b[^>]*?\ss=\"(\d{1,9})\"")
 _CELL_XFS = re.compile(rb"<(?:\w+:)?cellXfs\b[^>]*>(.*?)</(?:\w+:)?cellXfs>", re.S)
 _XF = re.compile(rb"<(?:\w+:)?xf\b")
+_MERGE = re.compile(rb"<(?:\w+:)?mergeCell\b[^>]*?\sref=\"([A-Za-z$0-9:]{1,40})\"")
+_A1 = re.compile(rb"^\$?([A-Za-z]{1,3})\$?(\d{1,7})$")
 
 
 def unreadable(reason_zh: str, reason_en: str, internal: bool = False) -> Finding:
@@ -62,38 +72,61 @@ def unreadable(reason_zh: str, reason_en: str, internal: bool = False) -> Findin
     )
 
 
-def sniff(path: Path, limits: Limits) -> Sniffed:
-    """Classify ``path`` by content; a blocking finding means openpyxl must not see it."""
-    try:
-        size = path.stat().st_size
-        with path.open("rb") as f:
-            head = f.read(8)
-    except OSError as exc:
-        return Sniffed(
-            unreadable(f"无法打开文件（{exc.strerror}）", f"cannot open the file ({exc.strerror})")
-        )
+def sniff(source: Path | bytes, limits: Limits) -> Sniffed:
+    """Classify a file (its bytes, or its path) by content; a blocking finding means
+    openpyxl must not see it."""
+    if isinstance(source, bytes):
+        data, size = source, len(source)
+    else:
+        try:
+            data = read_input(source, limits.max_bytes)
+        except InputTooLarge as exc:
+            data, size = b"", exc.size
+        except OSError as exc:
+            return Sniffed(cannot_open(exc))
+        else:
+            size = len(data)
+    head = data[:8]
     if size == 0:
         return Sniffed(unreadable("文件为空（0 字节）", "the file is empty (0 bytes)"))
     if size > limits.max_bytes:
-        return Sniffed(
-            unreadable(
-                f"文件大小 {size / MiB:.1f} MiB 超过上限 {limits.max_bytes / MiB:g} MiB（max_bytes）",
-                f"the file is {size / MiB:.1f} MiB, over the {limits.max_bytes / MiB:g} MiB limit (max_bytes)",
-            )
-        )
+        return Sniffed(too_large(size, limits))
     if head.startswith(_CFB):
-        return Sniffed(_classify_cfb(path))
+        return Sniffed(_classify_cfb(data))
     if head[:4] in (b"PK\x03\x04", b"PK\x05\x06"):
-        return _check_zip(path, limits)
-    return Sniffed(_classify_other(path))
+        return _check_zip(data, limits)
+    return Sniffed(_classify_other(data))
 
 
-def _classify_cfb(path: Path) -> Finding:
+def too_large(size: int, limits: Limits) -> Finding:
+    return unreadable(
+        f"文件大小 {size / MiB:.1f} MiB 超过上限 {limits.max_bytes / MiB:g} MiB（max_bytes）",
+        f"the file is {size / MiB:.1f} MiB, over the {limits.max_bytes / MiB:g} MiB limit (max_bytes)",
+    )
+
+
+def cannot_open(exc: OSError) -> Finding:
+    if isinstance(exc, NotARegularFile):
+        return unreadable(
+            "不是普通文件（管道、设备或套接字），未读取",
+            "not a regular file (a pipe, device or socket); not read",
+        )
+    if isinstance(exc, FileNotFoundError):
+        return unreadable(
+            "文件不存在（或链接指向的文件不存在）", "no such file (or a dangling link)"
+        )
+    if isinstance(exc, PermissionError):
+        return unreadable("没有读取该文件的权限", "no permission to read the file")
+    reason = exc.strerror or str(exc)
+    return unreadable(f"无法打开文件（{reason}）", f"cannot open the file ({reason})")
+
+
+def _classify_cfb(data: bytes) -> Finding:
     """An OLE/CFB container: an encrypted xlsx, a real .xls, or neither."""
     import olefile
 
     try:
-        with olefile.OleFileIO(str(path)) as ole:
+        with olefile.OleFileIO(data) as ole:
             streams = {"/".join(s).lower() for s in ole.listdir()}
     except Exception as exc:  # olefile raises plain ValueError/OSError/struct.error on junk
         return unreadable(
@@ -109,9 +142,8 @@ def _classify_cfb(path: Path) -> Finding:
     return unreadable("OLE 复合文档，但不是工作簿", "an OLE/CFB container that is not a workbook")
 
 
-def _classify_other(path: Path) -> Finding:
-    with path.open("rb") as f:
-        sample = f.read(2048)
+def _classify_other(data: bytes) -> Finding:
+    sample = data[:2048]
     text = sample.lstrip(b"\xef\xbb\xbf").lstrip()
     if text[:1] == b"<" and re.search(rb"<(html|table|!doctype html)", text[:512], re.I):
         return unreadable(
@@ -125,9 +157,9 @@ def _classify_other(path: Path) -> Finding:
     return unreadable("不是电子表格文件（不是 zip 格式）", "not a spreadsheet (not a zip package)")
 
 
-def _check_zip(path: Path, limits: Limits) -> Sniffed:
+def _check_zip(data: bytes, limits: Limits) -> Sniffed:
     try:
-        zf = zipfile.ZipFile(path)
+        zf = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
         return Sniffed(
             unreadable(
@@ -136,7 +168,7 @@ def _check_zip(path: Path, limits: Limits) -> Sniffed:
         )
     with zf:
         infos = zf.infolist()
-        problem = _zip_directory_problem(path, infos, limits)
+        problem = _zip_directory_problem(data, infos, limits)
         if problem:
             return Sniffed(problem)
         names = {i.filename for i in infos}
@@ -219,7 +251,7 @@ def _check_zip(path: Path, limits: Limits) -> Sniffed:
 
 
 def _zip_directory_problem(
-    path: Path, infos: list[zipfile.ZipInfo], limits: Limits
+    data: bytes, infos: list[zipfile.ZipInfo], limits: Limits
 ) -> Finding | None:
     if len(infos) > limits.max_entries:
         return unreadable(
@@ -261,24 +293,22 @@ def _zip_directory_problem(
             f"解压后总大小 {total / MiB:.0f} MiB 超过上限（max_total_size）",
             f"{total / MiB:.0f} MiB uncompressed in total, over max_total_size",
         )
-    return _overlap_problem(path, infos)
+    return _overlap_problem(data, infos)
 
 
-def _overlap_problem(path: Path, infos: list[zipfile.ZipInfo]) -> Finding | None:
+def _overlap_problem(data: bytes, infos: list[zipfile.ZipInfo]) -> Finding | None:
     """Entries whose data overlap (a zip-bomb trick; CPython < 3.11.8 does not check)."""
     spans = []
-    with path.open("rb") as f:
-        for info in infos:
-            f.seek(info.header_offset)
-            header = f.read(30)
-            if len(header) < 30 or header[:4] != b"PK\x03\x04":
-                return unreadable(
-                    f"zip 条目 {info.filename} 的位置无效",
-                    f"zip entry {info.filename} points nowhere",
-                )
-            name_len, extra_len = struct.unpack("<HH", header[26:30])
-            end = info.header_offset + 30 + name_len + extra_len + info.compress_size
-            spans.append((info.header_offset, end, info.filename))
+    for info in infos:
+        header = data[info.header_offset : info.header_offset + 30]
+        if len(header) < 30 or header[:4] != b"PK\x03\x04":
+            return unreadable(
+                f"zip 条目 {info.filename} 的位置无效",
+                f"zip entry {info.filename} points nowhere",
+            )
+        name_len, extra_len = struct.unpack("<HH", header[26:30])
+        end = info.header_offset + 30 + name_len + extra_len + info.compress_size
+        spans.append((info.header_offset, end, info.filename))
     spans.sort()
     for (_, end, name), (start, _, other) in itertools.pairwise(spans):
         if start < end:
@@ -331,16 +361,27 @@ def _scan_parts(
                 )
             if not is_sheet:
                 continue
-            rows = 0
-            tail = b""
+            rows = merges = merged = 0
+            leftover = b""
             chunk = head
             while chunk:
-                data = tail + chunk
+                # scan up to the last complete tag; the rest waits for the next chunk
+                data = leftover + chunk
+                cut = data.rfind(b">") + 1
+                data, leftover = data[:cut], data[cut:][-65536:]
                 cells += len(_CELL.findall(data))
                 max_style = max([max_style, *(int(m) for m in _STYLE_REF.findall(data))])
                 rows += len(_ROW.findall(data))
-                tail = data[-16:]
-                # a match split across chunks could be counted twice; the bound is generous
+                for ref in _MERGE.findall(data):
+                    merges += 1
+                    merged += _span(ref)
+                if merges > limits.max_merges or merged > limits.max_merged_cells:
+                    return unreadable(
+                        f"{name} 的合并单元格超过上限（{merges:,} 个区域，共 {merged:,} 格；"
+                        f"max_merges {limits.max_merges:,}，max_merged_cells {limits.max_merged_cells:,}）",
+                        f"{name} merges too much ({merges:,} ranges spanning {merged:,} cells; "
+                        f"max_merges {limits.max_merges:,}, max_merged_cells {limits.max_merged_cells:,})",
+                    )
                 if cells > limits.max_cells:
                     return unreadable(
                         f"单元格数量超过上限 {limits.max_cells:,}（max_cells）",
@@ -364,6 +405,25 @@ def _scan_parts(
                 f"a cell refers to style {max_style}, but there are only {available}",
             )
     return None
+
+
+def _span(ref: bytes) -> int:
+    """How many cells a merged range covers; a reference that is not A1:B2 counts as the
+    whole sheet, so it trips the limit rather than slipping past it."""
+    first, _, last = ref.partition(b":")
+    a, b = _A1.match(first), _A1.match(last or first)
+    if not a or not b:
+        return 1_048_576 * 16_384
+    rows = abs(int(b.group(2)) - int(a.group(2))) + 1
+    cols = abs(_col(b.group(1)) - _col(a.group(1))) + 1
+    return rows * cols
+
+
+def _col(letters: bytes) -> int:
+    n = 0
+    for ch in letters.upper():
+        n = n * 26 + ch - 64
+    return n
 
 
 def _missing_sheet_part(zf: zipfile.ZipFile, names: set[str]) -> Finding | None:
@@ -404,3 +464,45 @@ def _missing_sheet_part(zf: zipfile.ZipFile, names: set[str]) -> Finding | None:
                     f"the part {path} of sheet '{sheet}' is missing",
                 )
     return None
+
+
+# Exceptions openpyxl is known to raise on damaged files, and what they mean.
+_KNOWN: list[tuple[type[BaseException], str, str]] = [
+    (zipfile.BadZipFile, "zip 包已损坏", "a damaged zip package"),
+    (zlib.error, "压缩数据已损坏", "corrupt compressed data"),
+    (KeyError, "缺少工作簿中引用的部件", "a part the workbook refers to is missing"),
+    (
+        IndexError,
+        "样式或共享字符串的编号超出范围",
+        "a style or shared-string index is out of range",
+    ),
+    (ParseError, "XML 格式错误", "malformed XML"),
+    (
+        DefusedXmlException,
+        "XML 含有被禁止的结构（DTD/实体）",
+        "forbidden XML constructs (DTD/entities)",
+    ),
+    (NotImplementedError, "使用了不支持的特性", "an unsupported feature"),
+    (RecursionError, "结构嵌套过深", "nesting too deep to read"),
+    (CellCoordinatesException, "单元格或区域引用无效", "an invalid cell or range reference"),
+    (InvalidFileException, "不是可读取的工作簿", "not a workbook that can be read"),
+    (EOFError, "文件被截断", "the file is truncated"),
+    (TypeError, "部件内容无效", "invalid part content"),
+    (ValueError, "单元格或部件的值无效", "invalid cell or part values"),
+    (OSError, "无效的工作簿部件", "an invalid workbook part"),
+]
+
+
+def classify_exception(exc: BaseException) -> Finding:
+    chain = [exc, exc.__cause__, exc.__context__]
+    for candidate in chain:
+        if candidate is None:
+            continue
+        if isinstance(candidate, MemoryError):
+            return unreadable("读取时内存超出上限", "the memory bound was exceeded while reading")
+        for kind, zh, en in _KNOWN:
+            if isinstance(candidate, kind):
+                detail = str(candidate)[:200]
+                return unreadable(f"{zh}（{detail}）", f"{en} ({detail})")
+    detail = f"{type(exc).__name__}: {exc}"[:300]
+    return unreadable(f"意外错误：{detail}", f"unexpected error: {detail}", internal=True)

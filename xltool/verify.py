@@ -4,106 +4,72 @@ processes with a time and memory bound each, so one bad file never stops a batch
 from __future__ import annotations
 
 import contextlib
+import errno
 import glob
 import hashlib
-import multiprocessing
 import os
 import sys
 import time
 import traceback
-import zipfile
-import zlib
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from multiprocessing.connection import wait
 from pathlib import Path
 from typing import Any
-from xml.etree.ElementTree import ParseError
 
-from defusedxml import DefusedXmlException
-
-from . import __version__
+from .bounded import Bounds, context, limit_memory
 from .check import check
 from .errors import XltoolError
 from .evidence import evidence_findings
 from .findings import Finding
 from .read import NotAForm, read_form
-from .sniff import Limits, sniff, unreadable
+from .report import FileResult, report_json, summary
+from .safeio import InputTooLarge, OutputExists, is_regular, read_input, shown_path
+from .sniff import Limits, cannot_open, classify_exception, sniff, too_large, unreadable
 from .spec import Spec
 
-SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm"}
+__all__ = ["Bounds", "FileResult", "collect_paths", "report_json", "summary", "verify_file"]
+
+# Folders yield every spreadsheet a department may send; the ones that are not .xlsx
+# become returns with their finding (file-legacy-format), never skipped silently.
+SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".et", ".ett", ".ods"}
 
 
-@dataclass
-class FileResult:
-    path: str
-    sha256: str = ""
-    bytes: int = 0
-    status: str = "unreadable"  # ok | invalid | unreadable
-    kind: str | None = None
-    spec_version: int | None = None
-    department: str | None = None
-    year: int | None = None
-    totals: dict[str, Any] | None = None
-    findings: list[Finding] = field(default_factory=list)
-    data: dict[str, Any] | None = None
-    signature: str | None = None  # valid-hmac, valid-hash, invalid, unverified, absent, none
-    issue_id: str | None = None
-    issued_to: str | None = None
-
-    @property
-    def errors(self) -> int:
-        return sum(1 for f in self.findings if f.severity == "error")
-
-    @property
-    def warnings(self) -> int:
-        return sum(1 for f in self.findings if f.severity == "warning")
-
-    def to_json(self, lang: str = "zh") -> dict[str, Any]:
-        return {
-            "path": self.path,
-            "sha256": self.sha256,
-            "bytes": self.bytes,
-            "status": self.status,
-            "kind": self.kind,
-            "spec_version": self.spec_version,
-            "department": self.department,
-            "year": self.year,
-            "totals": self.totals,
-            "signature": self.signature,
-            "findings": [f.to_json(lang) for f in self.findings],
-        }
-
-
-@dataclass(frozen=True)
-class Bounds:
-    seconds: float = 60.0
-    memory: int = 2 * 1024**3
-
-
-def collect_paths(args: Iterable[str]) -> tuple[list[Path], list[str]]:
-    """Files, directories (recursively: *.xlsx, *.xlsm) and globs → files, plus notes
-    about what was skipped (Excel's ~$ lock files)."""
+def collect_paths(
+    args: Iterable[str], exclude: Iterable[Path] = ()
+) -> tuple[list[Path], list[str]]:
+    """Files, directories (recursively: spreadsheets by suffix) and globs → inputs, plus
+    notes about what was skipped (Excel's ~$ lock files). Anything inside ``exclude``
+    (the run's own output folder) is never an input."""
     files: list[Path] = []
     notes: list[str] = []
+    excluded = [p.resolve() for p in exclude]
+
+    def outside(p: Path) -> bool:
+        resolved = p.resolve()
+        return not any(resolved == e or e in resolved.parents for e in excluded)
+
     for arg in args:
         path = Path(arg)
         if path.is_dir():
             found = sorted(
                 p
                 for p in path.rglob("*")
-                if p.is_file() and p.suffix.lower() in SPREADSHEET_SUFFIXES
+                if p.suffix.lower() in SPREADSHEET_SUFFIXES and not p.is_dir()
             )
-        elif path.exists():
-            found = [path]
+        elif path.exists() or path.is_symlink():
+            found = [path]  # given by name: read whatever it is (a FIFO gets a finding)
         else:
-            found = sorted(Path(p) for p in glob.glob(arg, recursive=True) if Path(p).is_file())
+            found = sorted(Path(p) for p in glob.glob(arg, recursive=True) if not Path(p).is_dir())
             if not found:
-                raise XltoolError(f"找不到 {arg}", f"no such file, directory or match: {arg}")
+                raise XltoolError(
+                    f"找不到 {shown_path(arg)}",
+                    f"no such file, directory or match: {shown_path(arg)}",
+                )
         for p in found:
             if p.name.startswith("~$"):
                 notes.append(str(p))
-            elif p not in files:
+            elif p not in files and outside(p):
                 files.append(p)
     return files, notes
 
@@ -112,34 +78,46 @@ def verify_file(
     path: Path, spec: Spec | None = None, limits: Limits | None = None, key: bytes | None = None
 ) -> FileResult:
     """Check one returned workbook. Never raises for anything in the file."""
-    limits = limits or Limits()
+    return _verify(path, spec, limits or Limits(), key)[0]
+
+
+def _verify(
+    path: Path, spec: Spec | None, limits: Limits, key: bytes | None
+) -> tuple[FileResult, bytes | None]:
+    """verify_file, also giving the bytes it read (once) for the annotated copy."""
     result = FileResult(path=str(path))
     try:
-        data = path.read_bytes() if path.stat().st_size <= limits.max_bytes else None
-        result.bytes = path.stat().st_size
-        result.sha256 = (
-            hashlib.sha256(data).hexdigest() if data is not None else _sha256_stream(path)
-        )
+        data = read_input(path, limits.max_bytes)
+    except InputTooLarge as exc:
+        result.bytes = exc.size
+        with contextlib.suppress(OSError):
+            result.sha256 = _sha256_stream(path)
+        result.findings = [too_large(exc.size, limits)]
+        return result, None
     except OSError as exc:
-        result.findings.append(
-            unreadable(f"无法读取文件（{exc.strerror}）", f"cannot read the file ({exc.strerror})")
-        )
-        return result
-    sniffed = sniff(path, limits)
+        result.findings.append(cannot_open(exc))
+        return result, None
+    result.bytes = len(data)
+    result.sha256 = hashlib.sha256(data).hexdigest()
+    sniffed = sniff(data, limits)
     if sniffed.blocking:
         result.findings.append(sniffed.blocking)
-        return result
+        return result, None
     try:
-        reading = read_form(path, spec)
+        reading = read_form(data, spec)
     except NotAForm as exc:
         result.findings += [*sniffed.warnings, exc.finding]
         result.status = "invalid"
-        return result
+        return result, data
     except Exception as exc:
         result.findings.append(classify_exception(exc))
-        return result
-    findings, totals, _ = check(reading)
-    result.signature, evidence = evidence_findings(reading, key)
+        return result, None
+    try:
+        findings, totals, _ = check(reading)
+        result.signature, evidence = evidence_findings(reading, key)
+    except Exception as exc:
+        result.findings.append(classify_exception(exc))
+        return result, None
     result.findings = [*sniffed.warnings, *findings, *evidence]
     result.issue_id = reading.meta.get("issue_id") or None
     result.issued_to = reading.meta.get("department") or None
@@ -157,7 +135,7 @@ def verify_file(
         "fields": reading.values,
         "indicators": [r.values for r in reading.indicators],
     }
-    return result
+    return result, data
 
 
 def _sha256_stream(path: Path) -> str:
@@ -168,62 +146,60 @@ def _sha256_stream(path: Path) -> str:
     return digest.hexdigest()
 
 
-# Exceptions openpyxl is known to raise on damaged files, and what they mean.
-_KNOWN: list[tuple[type[BaseException], str, str]] = [
-    (zipfile.BadZipFile, "zip 包已损坏", "a damaged zip package"),
-    (zlib.error, "压缩数据已损坏", "corrupt compressed data"),
-    (KeyError, "缺少工作簿中引用的部件", "a part the workbook refers to is missing"),
-    (
-        IndexError,
-        "样式或共享字符串的编号超出范围",
-        "a style or shared-string index is out of range",
-    ),
-    (ParseError, "XML 格式错误", "malformed XML"),
-    (
-        DefusedXmlException,
-        "XML 含有被禁止的结构（DTD/实体）",
-        "forbidden XML constructs (DTD/entities)",
-    ),
-    (NotImplementedError, "使用了不支持的特性", "an unsupported feature"),
-    (EOFError, "文件被截断", "the file is truncated"),
-    (TypeError, "部件内容无效", "invalid part content"),
-    (ValueError, "单元格或部件的值无效", "invalid cell or part values"),
-    (OSError, "无效的工作簿部件", "an invalid workbook part"),
-]
+@dataclass(frozen=True)
+class Task:
+    """What a worker does with each file: verify it and, when given a target, write its
+    annotated copy there, within the same bounds as the read."""
+
+    spec: Spec | None
+    limits: Limits
+    key: bytes | None
+    lang: str = "zh"
+    force: bool = False
+
+    def run(self, path: Path, annotate_to: Path | None) -> FileResult:
+        result, data = _verify(path, self.spec, self.limits, self.key)
+        if annotate_to is not None:
+            _annotate(result, data, annotate_to, self.lang, self.force)
+        return result
 
 
-def classify_exception(exc: BaseException) -> Finding:
-    chain = [exc, exc.__cause__, exc.__context__]
-    for candidate in chain:
-        if candidate is None:
-            continue
-        if isinstance(candidate, MemoryError):
-            return unreadable("读取时内存超出上限", "the memory bound was exceeded while reading")
-        for kind, zh, en in _KNOWN:
-            if isinstance(candidate, kind):
-                detail = str(candidate)[:200]
-                return unreadable(f"{zh}（{detail}）", f"{en} ({detail})")
-    detail = f"{type(exc).__name__}: {exc}"[:300]
-    return unreadable(f"意外错误：{detail}", f"unexpected error: {detail}", internal=True)
+def _annotate(result: FileResult, data: bytes | None, target: Path, lang: str, force: bool) -> None:
+    """The annotated copy, or a note saying why there is none; never an exception."""
+    from .render.annotate import annotate
 
-
-def _worker(spec: Spec | None, limits: Limits, key: bytes | None, memory: int, conn: Any) -> None:
-    """A worker process: bound its memory, then verify each path it is sent until it
-    is sent None. One process serves many files; the parent replaces it if it dies or
-    overruns."""
     try:
-        import resource
+        if data is not None and annotate(result, data, target, lang, force):
+            result.annotated = str(target)
+        else:
+            result.note(
+                "文件无法打开，未生成标注副本", "the file cannot be opened; no annotated copy"
+            )
+    except OutputExists:
+        result.note(
+            f"标注副本 {shown_path(target)} 已存在，未覆盖（覆盖请加 --force）",
+            f"the annotated copy {shown_path(target)} exists; not replaced (use --force)",
+        )
+    except Exception as exc:  # a copy that cannot be written never loses the report
+        detail = f"{type(exc).__name__}: {exc}"[:200]
+        result.note(
+            f"标注副本无法写入（{detail}）", f"the annotated copy cannot be written ({detail})"
+        )
 
-        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-    except (ImportError, ValueError, OSError):  # not on Windows; bounds by time only
-        pass
+
+def _worker(task: Task, memory: int, conn: Any) -> None:
+    """A worker process: bound its memory, then run the task on each path it is sent
+    until it is sent None. One process serves many files; the parent replaces it if it
+    dies or overruns."""
+    limit_memory(memory)
     while True:
-        path = conn.recv()
-        if path is None:
+        job = conn.recv()
+        if job is None:
             break
+        path, annotate_to = job
         try:
-            result = verify_file(Path(path), spec, limits, key)
-        except BaseException as exc:  # verify_file does not raise; this is the last net
+            result = task.run(Path(path), Path(annotate_to) if annotate_to else None)
+        except BaseException as exc:  # the task does not raise; this is the last net
             result = FileResult(path=path)
             result.findings.append(
                 unreadable(
@@ -252,47 +228,65 @@ def verify_paths(
     bounds: Bounds | None = None,
     progress: Callable[[FileResult], None] | None = None,
     key: bytes | None = None,
+    annotate: dict[Path, Path] | None = None,
+    lang: str = "zh",
+    force: bool = False,
 ) -> list[FileResult]:
-    """Verify files in ``jobs`` worker processes, each file within ``bounds``.
-    Results come back in the order of ``paths``."""
+    """Verify files in ``jobs`` worker processes, each file within ``bounds`` (and its
+    annotated copy, for the paths ``annotate`` maps to a target). Results come back in
+    the order of ``paths``. Nothing reads an input outside a worker."""
     limits = limits or Limits()
     bounds = bounds or Bounds()
-    jobs = max(1, min(jobs or os.cpu_count() or 1, len(paths) or 1))
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    ctx = multiprocessing.get_context(method)
+    annotate = annotate or {}
+    task = Task(spec, limits, key, lang, force)
+    results: dict[int, FileResult] = {}
+
+    def finish_now(index: int, result: FileResult) -> None:
+        results[index] = result
+        if progress:
+            progress(result)
+
+    pending = []
+    for index, path in enumerate(paths):
+        if is_regular(path):
+            pending.append((index, path))
+        else:  # a pipe, device or socket would block whoever opens it: never opened
+            result = FileResult(path=str(path))
+            result.findings.append(cannot_open(_not_regular(path)))
+            finish_now(index, result)
+    pending.reverse()
+    jobs = max(1, min(jobs or os.cpu_count() or 1, len(pending) or 1))
+    ctx = context()
 
     def start() -> _Slot:
         parent, child = ctx.Pipe()
-        proc = ctx.Process(
-            target=_worker, args=(spec, limits, key, bounds.memory, child), daemon=True
-        )
+        proc = ctx.Process(target=_worker, args=(task, bounds.memory, child), daemon=True)
         proc.start()
         child.close()
         return _Slot(proc, parent)
 
-    results: dict[int, FileResult] = {}
-    pending = list(enumerate(paths))[::-1]
-    slots = [start() for _ in range(jobs)]
-
     def finish(slot: _Slot, result: FileResult) -> None:
         assert slot.job is not None
         index, path = slot.job
-        if not result.sha256:
+        if not result.sha256 and is_regular(path):
+            # a worker that died or overran: the hash of what it was given, if that is
+            # a regular file within the size bound (never read unbounded again)
             with contextlib.suppress(OSError):
-                result.sha256, result.bytes = _sha256_stream(path), path.stat().st_size
-        results[index] = result
+                data = read_input(path, limits.max_bytes)
+                result.sha256, result.bytes = hashlib.sha256(data).hexdigest(), len(data)
         slot.job = None
-        if progress:
-            progress(result)
+        finish_now(index, result)
 
+    slots = [start() for _ in range(jobs)] if pending else []
     try:
         while pending or any(s.job for s in slots):
             for i, slot in enumerate(slots):
                 if slot.job is None and pending:
                     slot.job = pending.pop()
                     slot.started = time.monotonic()
+                    target = annotate.get(slot.job[1])
                     try:
-                        slot.conn.send(str(slot.job[1]))
+                        slot.conn.send((str(slot.job[1]), str(target) if target else None))
                     except (BrokenPipeError, OSError):
                         slots[i] = _replace(slot, start, finish, _died(slot.job[1], slot.proc))
             busy = [s for s in slots if s.job]
@@ -328,6 +322,14 @@ def verify_paths(
     return ordered
 
 
+def _not_regular(path: Path) -> OSError:
+    from .safeio import NotARegularFile
+
+    if not path.exists():
+        return FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT))
+    return NotARegularFile("not a regular file")
+
+
 def batch_findings(results: list[FileResult]) -> None:
     """What only a batch shows: one issued form returned twice (by its issue id), and a
     file whose name claims another department of the batch."""
@@ -337,9 +339,9 @@ def batch_findings(results: list[FileResult]) -> None:
             by_issue.setdefault(r.issue_id, []).append(r)
     for issue_id, same_form in by_issue.items():
         if len(same_form) > 1:
-            paths = [r.path for r in same_form]
+            paths = [r.shown for r in same_form]
             for r in same_form:
-                others = "、".join(p for p in paths if p != r.path)
+                others = "、".join(p for p in paths if p != r.shown)
                 r.findings.append(Finding("duplicate-return", found=others, expected=issue_id[:12]))
     names = {r.issued_to for r in results if r.issued_to}
     for r in results:
@@ -386,19 +388,15 @@ def _died(path: Path, proc: Any) -> FileResult:
     return result
 
 
-def report_json(results: list[FileResult], lang: str = "zh") -> dict[str, Any]:
-    """The documented JSON report (keys are stable)."""
-    return {
-        "xltool": __version__,
-        "files": [r.to_json(lang) for r in results],
-        "summary": summary(results),
-    }
+def annotate_targets(files: list[Path], out_dir: Path) -> dict[Path, Path]:
+    """Where each input's annotated copy goes: ``<stem>-校验.xlsx`` in ``out_dir``,
+    unique within the run; never an input's own path."""
+    from .safeio import safe_stem, unique_names
 
-
-def summary(results: list[FileResult]) -> dict[str, int]:
+    inputs = {f.resolve() for f in files}
+    names = unique_names([safe_stem(Path(shown_path(f)).stem) + "-校验" for f in files], ".xlsx")
     return {
-        "files": len(results),
-        "ok": sum(r.status == "ok" for r in results),
-        "invalid": sum(r.status == "invalid" for r in results),
-        "unreadable": sum(r.status == "unreadable" for r in results),
+        f: out_dir / name
+        for f, name in zip(files, names, strict=True)
+        if (out_dir / name).resolve() not in inputs
     }

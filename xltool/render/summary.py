@@ -17,8 +17,9 @@ import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
 
 from ..findings import CATALOGUE
+from ..report import FileResult
+from ..rules import Ratio, is_number, total
 from ..spec import Spec, load_builtin
-from ..verify import FileResult
 
 STATUS = {"ok": "通过", "invalid": "有错误", "unreadable": "无法读取"}
 MAIN_HEAD = [
@@ -58,7 +59,7 @@ def dedupe(results: list[FileResult]) -> tuple[list[FileResult], list[Duplicate]
         items.sort(key=lambda r: _mtime(r.path), reverse=True)
         kept.append(items[0])
         if len(items) > 1:
-            dupes.append(Duplicate(key.split("|")[0], items[0].path, [r.path for r in items[1:]]))
+            dupes.append(Duplicate(key.split("|")[0], items[0].shown, [r.shown for r in items[1:]]))
     return kept, dupes
 
 
@@ -114,7 +115,7 @@ def write_summary(
         ws.set_column(c, c, width)
     for i, r in enumerate(kept, start=1):
         t = r.totals or {}
-        ws.write_string(i, 0, _field(r, "department") or Path(r.path).stem, text)
+        ws.write_string(i, 0, _field(r, "department") or Path(r.shown).stem, text)
         ws.write_string(i, 1, _field(r, "code") or "", text)
         _num(ws, i, 2, r.year, text)
         _num(ws, i, 3, t.get("budget_initial"), amount)
@@ -126,24 +127,23 @@ def write_summary(
         ws.write_string(i, 9, STATUS[r.status], text)
         ws.write_number(i, 10, r.errors, text)
         ws.write_number(i, 11, r.warnings, text)
-        ws.write_string(i, 12, r.path, text)
+        ws.write_string(i, 12, r.shown, text)
     last = len(kept)
     total_row = last + 1
     ws.write_string(total_row, 0, "合计", bold)
     for c in range(1, 13):
         ws.write_blank(total_row, c, None, bold)
-    sums = {3: 0.0, 4: 0.0, 5: 0.0, 10: 0, 11: 0}
-    for r in kept:
-        t = r.totals or {}
-        for c, key in ((3, "budget_initial"), (4, "budget_adjusted"), (5, "executed")):
-            sums[c] += t.get(key) or 0
-        sums[10] += r.errors
-        sums[11] += r.warnings
+    sums: dict[int, Any] = {
+        c: total((r.totals or {}).get(key) for r in kept)
+        for c, key in ((3, "budget_initial"), (4, "budget_adjusted"), (5, "executed"))
+    }
+    sums[10] = sum(r.errors for r in kept)
+    sums[11] = sum(r.warnings for r in kept)
     if last:
         for c in (3, 4, 5, 10, 11):
             rng = f"{xl_rowcol_to_cell(1, c)}:{xl_rowcol_to_cell(last, c)}"
             ws.write_formula(
-                total_row, c, f"=SUM({rng})", bold_amount if c < 10 else bold, round(sums[c], 9)
+                total_row, c, f"=SUM({rng})", bold_amount if c < 10 else bold, _cached(sums[c])
             )
         adjusted, executed = xl_rowcol_to_cell(total_row, 4), xl_rowcol_to_cell(total_row, 5)
         ws.write_formula(
@@ -151,16 +151,20 @@ def write_summary(
             6,
             f'=IF({adjusted}<>0,{executed}/{adjusted},"")',
             bold_rate,
-            sums[5] / sums[4] if sums[4] else "",
+            _cached(
+                Ratio("", "executed", "adjusted").evaluate(
+                    {"executed": sums[5], "adjusted": sums[4]}.get
+                )
+            ),
         )
-        scores = [r.totals["score"] for r in kept if r.totals and r.totals.get("score") is not None]
+        scores = [r.totals["score"] for r in kept if r.totals and is_number(r.totals.get("score"))]
         rng = f"{xl_rowcol_to_cell(1, 7)}:{xl_rowcol_to_cell(last, 7)}"
         ws.write_formula(
             total_row,
             7,
             f'=IF(COUNT({rng})>0,AVERAGE({rng}),"")',
             bold_number,
-            sum(scores) / len(scores) if scores else "",
+            _cached(total(scores) / len(scores)) if scores and total(scores) is not None else "",
         )
         ws.conditional_format(
             1, 9, last, 9, {"type": "cell", "criteria": "!=", "value": '"通过"', "format": red}
@@ -207,11 +211,11 @@ def write_summary(
             detail.write_number(r_out, 3, n, text)
             for c, col in enumerate(columns, start=4):
                 value = row.get(col.key)
-                if isinstance(value, int | float) and not isinstance(value, bool):
+                if is_number(value):
                     detail.write_number(r_out, c, value, number)
                 else:
                     detail.write_string(r_out, c, "" if value is None else str(value), text)
-            detail.write_string(r_out, 4 + len(columns), r.path, text)
+            detail.write_string(r_out, 4 + len(columns), r.shown, text)
             r_out += 1
     detail.autofilter(0, 0, max(r_out - 1, 1), len(heads) - 1)
     detail.freeze_panes(1, 0)
@@ -225,7 +229,7 @@ def write_summary(
     for r in results:
         for f in r.findings:
             cells = [
-                r.path,
+                r.shown,
                 _field(r, "department") or "",
                 f.code,
                 "错误" if CATALOGUE[f.code].severity == "error" else "警告",
@@ -264,8 +268,13 @@ def _field(result: FileResult, key: str) -> str | None:
     return None if value is None else str(value)
 
 
+def _cached(value: Any) -> Any:
+    """A formula's cached result: a finite number, else empty."""
+    return value if is_number(value) else ""
+
+
 def _num(ws: Any, row: int, col: int, value: Any, fmt: Any) -> None:
-    if isinstance(value, int | float) and not isinstance(value, bool):
+    if is_number(value):
         ws.write_number(row, col, value, fmt)
     else:
         ws.write_blank(row, col, None, fmt)

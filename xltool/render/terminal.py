@@ -1,11 +1,18 @@
-"""Findings on a terminal: a status line per file, a CJK-aligned table, the totals."""
+"""Findings on a terminal: a status line per file, a CJK-aligned table, the totals.
+
+Text from a returned file (cell text, sheet and file names) never reaches the terminal
+as markup or control sequences: it is built into rich ``Text`` objects, which take no
+markup, after :func:`xltool.safeio.visible` has made every control character visible.
+"""
 
 from __future__ import annotations
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
-from ..verify import FileResult, summary
+from ..report import FileResult, summary
+from ..safeio import visible
 
 STATUS = {
     "zh": {"ok": "通过", "invalid": "有错误", "unreadable": "无法读取"},
@@ -26,12 +33,14 @@ def render_file(console: Console, result: FileResult, lang: str) -> None:
     head = HEAD[lang]
     status = STATUS[lang][result.status]
     who = " ".join(str(x) for x in (result.department, result.year) if x)
-    console.print(
-        f"[bold]{result.path}[/bold]  [{STYLE[result.status]}]{status}[/]"
-        + (f"  {who}" if who else "")
-        + f"  ({head[4]} {result.errors}, {head[5]} {result.warnings})",
-        highlight=False,
+    line = Text.assemble(
+        (visible(result.shown), "bold"),
+        "  ",
+        (status, STYLE[result.status]),
+        f"  {visible(who)}" if who else "",
+        f"  ({head[4]} {result.errors}, {head[5]} {result.warnings})",
     )
+    console.print(line)
     if result.findings:
         table = Table(show_header=True, header_style="bold", box=None, pad_edge=False, expand=False)
         table.add_column(head[0], no_wrap=True)
@@ -42,9 +51,14 @@ def render_file(console: Console, result: FileResult, lang: str) -> None:
             colour = "red" if f.severity == "error" else "yellow"
             place = f"{f.sheet}!{f.cell}" if f.sheet and f.cell else (f.sheet or "")
             table.add_row(
-                f.code, f"[{colour}]{SEVERITY[lang][f.severity]}[/]", place, f.message(lang)
+                Text(f.code),
+                Text(SEVERITY[lang][f.severity], colour),
+                Text(visible(place)),
+                Text(visible(f.message(lang))),
             )
         console.print(table)
+    for zh, en in result.notes:
+        console.print(Text("  " + visible(zh if lang == "zh" else en), "yellow"))
     if result.totals:
         t = result.totals
         rate = f"{t['execution_rate']:.2%}" if t.get("execution_rate") is not None else "—"
@@ -58,7 +72,7 @@ def render_file(console: Console, result: FileResult, lang: str) -> None:
                 f"  budget {_fmt(t['budget_adjusted'])}  executed {_fmt(t['executed'])}  "
                 f"rate {rate}  score {_fmt(t['score'])}/{_fmt(t['points'])}"
             )
-        console.print(line, highlight=False)
+        console.print(Text(line))
     console.print()
 
 
@@ -68,7 +82,7 @@ def render_summary(console: Console, results: list[FileResult], lang: str) -> No
         line = f"{s['files']} 个文件：{s['ok']} 个通过，{s['invalid']} 个有错误，{s['unreadable']} 个无法读取"
     else:
         line = f"{s['files']} files: {s['ok']} ok, {s['invalid']} invalid, {s['unreadable']} unreadable"
-    console.print(line, highlight=False)
+    console.print(Text(line))
 
 
 def _fmt(value: float | None) -> str:
