@@ -3,6 +3,7 @@ classified finding (none internal), within its bounds, and no input is written."
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import io
 import os
@@ -12,6 +13,7 @@ import zipfile
 import zlib
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -232,6 +234,81 @@ def encrypted(src: bytes) -> bytes:
     return out.getvalue()
 
 
+def _wb_edit(change: Callable[[Any], None]) -> Callable[[bytes], bytes]:
+    def make(src: bytes) -> bytes:
+        import openpyxl
+
+        wb = openpyxl.load_workbook(io.BytesIO(src))
+        change(wb)
+        out = io.BytesIO()
+        wb.save(out)
+        return out.getvalue()
+
+    return make
+
+
+def _set(**cells: object) -> Callable[[bytes], bytes]:
+    def change(wb: Any) -> None:
+        for ref, value in cells.items():
+            wb["自评表"][ref] = value
+
+    return _wb_edit(change)
+
+
+def _name(name: str, ref: str) -> Callable[[bytes], bytes]:
+    def change(wb: Any) -> None:
+        wb.defined_names[name].attr_text = ref
+
+    return _wb_edit(change)
+
+
+def _meta(key: str, value: str) -> Callable[[bytes], bytes]:
+    def change(wb: Any) -> None:
+        for row in wb["_xltool"].iter_rows():
+            if row[0].value == key:
+                row[1].value = value
+                for cell in row[2:]:
+                    cell.value = None
+
+    return _wb_edit(change)
+
+
+def _value(ref: str, value: str) -> Callable[[bytes], bytes]:
+    """A cell's saved <v> replaced in the XML (what another program could save)."""
+    return with_part(
+        SHEET, sub(rf'(<c r="{ref}"[^>]*>(?:<f>[^<]*</f>)?)<v>[^<]*</v>', rf"\g<1><v>{value}</v>")
+    )
+
+
+def _hide(state: str) -> Callable[[bytes], bytes]:
+    def change(wb: Any) -> None:
+        decoy = wb.copy_worksheet(wb["自评表"])
+        decoy["H51"] = 100
+        wb.active = len(wb.sheetnames) - 1
+        wb["自评表"].sheet_state = state
+
+    return _wb_edit(change)
+
+
+def _chain(wb: Any) -> None:
+    for i in range(1, 300):
+        wb["自评表"][f"K{i}"] = f"=K{i + 1}+1"
+    wb["自评表"]["D7"] = "=K1"
+
+
+def _cycle(wb: Any) -> None:
+    wb["自评表"]["D7"] = "=D8"
+    wb["自评表"]["D8"] = "=D7"
+
+
+# The forged saved value of the issue: Excel and LibreOffice recalculate on open and show
+# 99999 (执行率 far above 100%); the file says 4325.58.
+FORGED = with_part(
+    SHEET,
+    sub(r'(<c r="F7"[^>]*>)<v>[^<]*</v>', r"\g<1><f>4325.58*0+99999</f><v>2839.37</v>"),
+)
+ESCAPES = "[bold red]急[/] _x001B_[31m红_x0007_ \u202e反向 [link=http://x]链接[/link] :smile: =1+1"
+
 XXE = '<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/hostname">]>'
 LAUGHS = (
     '<!DOCTYPE l [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">'
@@ -311,6 +388,46 @@ CORPUS: dict[str, tuple[Callable[[bytes], bytes], str]] = {
     "macro-content-type": (macro_content_type, "macro-present"),
     "foreign-workbook": (foreign, "template-unknown"),
     "unfilled-template": (unfilled, "required-missing"),
+    # odd but possible: each ends with its own classified finding, never internal
+    "name-whole-column": (_name("department", "'自评表'!$B:$B"), "ok"),
+    "name-runs-over-total-row": (_name("indicators", "'自评表'!$B$13:$I$1048576"), "ok"),
+    "name-is-a-formula": (_name("department", "1+1"), "ok"),
+    "meta-groups-huge": (_meta("groups", '[["a","b",100000000]]'), "signature-invalid"),
+    "meta-groups-deep": (_meta("groups", "[" * 5000 + "]" * 5000), "signature-invalid"),
+    "meta-prefill-not-an-object": (_meta("prefill", "[1,2]"), "signature-invalid"),
+    "meta-sheet-is-the-metadata": (_meta("sheet", "_xltool"), "sheet-hidden"),
+    "meta-version-5000-digits": (_meta("spec_version", "9" * 5000), "template-version"),
+    "date-in-amount": (_set(D7=datetime.datetime(2020, 1, 1)), "not-a-number"),
+    "bool-in-score": (_set(H13=True), "not-a-number"),
+    "forged-saved-value": (FORGED, "input-formula"),
+    "formula-cycle": (_wb_edit(_cycle), "input-formula"),
+    "formula-300-deep-chain": (_wb_edit(_chain), "input-formula"),
+    "formula-500-parentheses": (_set(D7="=" + "(" * 500 + "1" + ")" * 500), "input-formula"),
+    "formula-whole-sheet-sum": (_set(D7="=SUM(A1:XFD1048576)"), "input-formula"),
+    "formula-other-sheet": (_set(D7="='填表说明'!A1*2"), "input-formula"),
+    "formula-overflows": (_set(D7="=10^400"), "input-formula"),
+    "text-number-in-amount": (_set(E7="13,200.50"), "number-as-text"),
+    "infinite-amount": (_value("D7", "1e999"), "not-a-number"),
+    "infinite-points": (_value("G13", "1e999"), "not-a-number"),
+    "400-digit-integer": (_value("D7", "9" * 400), "not-a-number"),
+    "sum-overflows": (
+        lambda s: _value("D8", "1.7e308")(_value("D7", "1.7e308")(s)),
+        "value-out-of-range",
+    ),
+    "infinite-saved-total": (_value("H51", "1e999"), "cached-value-mismatch"),
+    "hidden-form-visible-decoy": (_hide("hidden"), "sheet-hidden"),
+    "very-hidden-form": (_hide("veryHidden"), "sheet-hidden"),
+    "markup-and-escapes-in-text": (_set(B2=ESCAPES, B3=ESCAPES, I41=ESCAPES), "issued-elsewhere"),
+    "merged-range-to-the-end": (
+        with_part(
+            SHEET,
+            sub(
+                r'<mergeCells count="(\d+)">',
+                r'<mergeCells count="\1"><mergeCell ref="A60:XFD1048576"/>',
+            ),
+        ),
+        "file-unreadable",
+    ),
 }
 
 

@@ -110,3 +110,30 @@ def _cached(path: Path, ref: str, sheet: str = "自评表") -> float:
         return wb[sheet][ref].value
     finally:
         wb.close()
+
+
+@pytest.mark.parametrize(
+    ("variant", "cell", "total"),
+    [("forged-saved-value", "F7", "F6"), ("text-number-in-amount", "E7", "E6")],
+)
+def test_libreoffice_shows_what_the_finding_says(
+    variant: str, cell: str, total: str, tmp_path: Path
+) -> None:
+    """A forged saved value beside a filer's formula, and a number typed as text: the
+    finding's figures are the ones LibreOffice shows once it recalculates the file."""
+    from .faulty import seed_bytes
+    from .libreoffice import recalc_convert
+    from .test_bad_input import CORPUS
+
+    src = tmp_path / f"{variant}.xlsx"
+    src.write_bytes(CORPUS[variant][0](seed_bytes()))
+    result = verify_file(src)
+    finding = next(f for f in result.findings if f.cell == cell)
+    recalculated = recalc_convert(src, tmp_path / "lo")
+    if finding.code == "input-formula":
+        assert finding.expected == pytest.approx(99999) == _cached(recalculated, cell)
+        # every check used the computed value: the total is what LibreOffice shows
+        assert result.totals["executed"] == pytest.approx(_cached(recalculated, total))
+    else:
+        assert finding.code == "number-as-text"
+        assert finding.context["shown"] == pytest.approx(_cached(recalculated, total))

@@ -116,6 +116,14 @@ _CATALOGUE = [
         "{place} ({label}) must be a number, found '{found}'; enter digits only (amounts in 万元)",
     ),
     Code(
+        "value-out-of-range",
+        "error",
+        "数值超出范围",
+        "Value out of range",
+        "{place}（{label}）为 {found}，超出可计算的范围（绝对值应小于 10 的 15 次方），请核实后重新填写",
+        "{place} ({label}) is {found}, beyond what can be computed (it must be below 10^15 in size); check and re-enter it",
+    ),
+    Code(
         "value-coerced",
         "warning",
         "文本已转为数字",

@@ -7,6 +7,7 @@ derived by the rules.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -50,6 +51,21 @@ class FormData(BaseModel):
                 merged.update(part)
             raw["fields"] = merged
         return raw
+
+    @model_validator(mode="after")
+    def _cell_text(self) -> FormData:
+        """Control characters cannot stand in a cell's text (Excel would show them as
+        _x001B_, and the signed prefill would no longer match): they are dropped."""
+        self.fields = {k: _cell_text(v) for k, v in self.fields.items()}
+        self.indicators = [{k: _cell_text(v) for k, v in row.items()} for row in self.indicators]
+        return self
+
+
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _cell_text(value: Scalar) -> Scalar:
+    return _CONTROL.sub("", value) if isinstance(value, str) else value
 
 
 def check_form_data(spec: Spec, data: FormData, where: str = "data") -> None:

@@ -337,9 +337,13 @@ def _names(wb: Any) -> dict[str, tuple[str, str]]:
             dests = list(defined.destinations)
         except Exception:
             continue
-        if len(dests) == 1 and "#REF" not in dests[0][1]:
+        if len(dests) == 1 and _A1_RANGE.match(dests[0][1].replace("$", "")):
             out[name] = (dests[0][0], dests[0][1].replace("$", ""))
     return out
+
+
+# A cell or a range of cells; whole rows or columns, #REF! and formulas are not places.
+_A1_RANGE = re.compile(r"^[A-Za-z]{1,3}\d{1,7}(:[A-Za-z]{1,3}\d{1,7})?$")
 
 
 def _pos(ref: str) -> Pos:
@@ -372,6 +376,9 @@ def _locate(wb: Any, ws: Any, cells: dict[Pos, Any], layout: Layout, reading: Re
         ref = names["indicators"][1]
         first, last = ref.split(":") if ":" in ref else (ref, ref)
         (r1, c1), (r2, _c2) = _pos(first), _pos(last)
+        total_row = reading.positions.get(spec.total.points, (0, 0))[0]
+        if r1 < total_row <= r2:  # a name that runs over the total row claims too much
+            r2 = total_row - 1
         reading.block = (r1, r2)
         reading.columns = {c.key: c1 + i for i, c in enumerate(spec.indicators.columns)}
         header_row = r1 - 1
@@ -653,6 +660,11 @@ def _read_indicators(cells: dict[Pos, Any], cached: dict[Pos, Any], reading: Rea
             reading.indicators.append(IndicatorRow(r, values, inside=r <= last, formulas=formulas))
 
 
+# Excel keeps 15 significant digits; nothing a form holds comes near 10^15 (万元 or
+# anything else), and sums of such values could overflow.
+LARGEST_ENTRY = 1e15
+
+
 def coerce(
     raw: Any,
     type_: str,
@@ -687,6 +699,9 @@ def coerce(
     if isinstance(raw, float) and not math.isfinite(raw):  # 1e999 saved as a number
         found("not-a-number")
         return str(raw)
+    if is_number(raw) and abs(raw) >= LARGEST_ENTRY:
+        found("value-out-of-range")
+        return str(raw)
     if type_ == "measure":  # a number, maybe typed as ≥95%; or text (定性)
         if is_number(raw):
             return raw
@@ -705,6 +720,9 @@ def coerce(
         return int(raw) if type_ in ("count", "year") and float(raw).is_integer() else raw
     if isinstance(raw, str):
         parsed = parse_number(raw)
+        if parsed.value is not None and abs(parsed.value) >= LARGEST_ENTRY:
+            found("value-out-of-range")
+            return raw
         if parsed.value is not None:
             if summed:
                 reading.text_numbers.append(TextNumber(name, cell, label, row, raw, parsed.value))

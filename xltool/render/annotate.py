@@ -87,7 +87,10 @@ def annotate(
     for sheet in wb.worksheets:
         sheet.sheet_view.tabSelected = sheet is ws
     wb.calculation.fullCalcOnLoad = True  # openpyxl drops saved values; have them recomputed
-    write_atomic(out, wb.save, force)
+    # made in memory first: a value openpyxl cannot write fails here, before any file exists
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    write_atomic(out, lambda h: h.write(buffer.getvalue()), force)
     return True
 
 
