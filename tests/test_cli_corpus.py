@@ -44,7 +44,7 @@ def xltool(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
         text=True,
         errors="replace",
         cwd=cwd,
-        timeout=SECONDS * 3,  # the whole folder: every file is bounded at 60 s by the workers
+        timeout=SECONDS,
         preexec_fn=_limits,
         env={**os.environ, "XLTOOL_LANG": "zh"},
     )
