@@ -117,3 +117,31 @@ def uno_edit(src: Path, dst: Path, actions: list[dict]) -> dict:
         )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def uno_batch(jobs: list[dict]) -> list[dict]:
+    """Many ``uno_edit`` jobs ({"src", "dst", "actions", "filter"?}) in one LibreOffice
+    session: each source is copied first, so LibreOffice never touches an input."""
+    import json
+
+    assert UNO_PYTHON and SOFFICE
+    script = Path(__file__).with_name("uno_script.py")
+    with tempfile.TemporaryDirectory() as profile:
+        inputs = Path(profile) / "input"
+        inputs.mkdir()
+        copied = []
+        for n, job in enumerate(jobs):
+            copy = inputs / f"{n}-{Path(job['src']).name}"
+            shutil.copyfile(job["src"], copy)
+            copied.append({**job, "src": str(copy), "dst": str(job["dst"])})
+        spec = Path(profile) / "jobs.json"
+        spec.write_text(json.dumps(copied, ensure_ascii=False), encoding="utf-8")
+        proc = subprocess.run(
+            [UNO_PYTHON, str(script), SOFFICE, make_profile(Path(profile)), "--batch", str(spec)],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            env={**os.environ, "HOME": profile},
+        )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return json.loads(proc.stdout.strip().splitlines()[-1])

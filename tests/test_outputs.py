@@ -158,11 +158,13 @@ def test_summary_rolls_up_departments_sorted_with_live_totals(tmp_path: Path) ->
     assert codes[:3] == ["101", "102", "103"]  # sorted by code; the unreadable file last
     assert ws["A2"].value == evil and ws["A2"].data_type == "s"
     assert ws["A3"].value.startswith("+cmd") and ws["A3"].data_type == "s"
-    assert ws["J5"].value == "无法读取"
-    assert ws["A6"].value == "合计"
-    assert ws["F6"].value == "=SUM(F2:F5)" and ws["G6"].value.startswith("=IF(E6<>0,F6/E6")
+    assert ws["J5"].value == "待修改"  # unreadable: to fix, and out of the totals
+    assert ws["I5"].value is None  # no grade for a return that is not valid
+    assert ws["A6"].value == "合计（仅通过）"
+    assert ws["F6"].value == '=SUMIFS(F2:F5,J2:J5,"通过")'
+    assert ws["G6"].value.startswith("=IF(AND(ISNUMBER(E6),E6<>0),F6/E6")
     assert ws["I2"].value == "优"
-    assert ws._charts and len(ws._charts) == 2
+    assert len(wb["图表"]._charts) == 2 and not ws._charts
     detail = wb["指标明细"]
     assert detail.max_row == 1 + 3 * 20
     problems = [r[2] for r in wb["问题清单"].iter_rows(min_row=2, values_only=True)]
@@ -178,8 +180,10 @@ def test_summary_keeps_the_newest_of_duplicate_returns(tmp_path: Path) -> None:
         dupes = write_summary(f, results)
     assert [(d.kept, d.dropped) for d in dupes] == [(str(new), [str(old)])]
     wb = openpyxl.load_workbook(out)
-    assert wb["汇总"]["M2"].value == str(new) and wb["汇总"]["A3"].value == "合计"
-    assert wb["重复报送"]["C2"].value == str(old)
+    assert wb["汇总"]["M2"].value == str(new) and wb["汇总"]["A3"].value == "合计（仅通过）"
+    assert wb["重复报送"]["D2"].value == str(old)
+    # both workbooks say they were saved in the same second: the file time decided
+    assert wb["重复报送"]["C2"].value == "文件修改时间"
 
 
 @needs_libreoffice

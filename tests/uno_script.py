@@ -3,6 +3,10 @@ LibreOffice, apply edits through the UNO API, recalculate, save as .xlsx, and pr
 the values LibreOffice calculated for every defined name as one JSON line.
 
     python3 uno_script.py SOFFICE PROFILE_URL SRC DST ACTIONS_JSON
+    python3 uno_script.py SOFFICE PROFILE_URL --batch JOBS_JSON_FILE
+
+A batch is a list of {"src", "dst", "actions", "filter"?} done in one LibreOffice session
+(filter "MS Excel 97" saves an .xls); it prints one JSON list of the values.
 
 Actions: {"op": "unprotect"}, {"op": "insert_rows", "row": 16, "count": 1} (1-based,
 inserted before that row), {"op": "delete_rows", "row": 16, "count": 1}, {"op": "set", "cell": "D16", "value": 3 or "text"},
@@ -27,8 +31,70 @@ def prop(name, value):
     return p
 
 
+def edit(desktop, src, dst, actions, filter_name=None):
+    """Open SRC, apply ACTIONS, recalculate, save DST; the values of every defined name."""
+    doc = None
+    for _ in range(20):  # a freshly started office may not load at once
+        doc = desktop.loadComponentFromURL(
+            uno.systemPathToFileUrl(os.path.abspath(src)), "_blank", 0, (prop("Hidden", True),)
+        )
+        if doc is not None:
+            break
+        time.sleep(0.5)
+    if doc is None:
+        raise SystemExit("LibreOffice could not open " + src)
+    sheet = doc.Sheets.getByIndex(0)
+    for action in actions:
+        op = action["op"]
+        if op == "unprotect":
+            sheet.unprotect(action.get("password", ""))
+        elif op == "insert_rows":
+            sheet.Rows.insertByIndex(action["row"] - 1, action.get("count", 1))
+        elif op == "delete_rows":
+            sheet.Rows.removeByIndex(action["row"] - 1, action.get("count", 1))
+        elif op == "set":
+            cell = sheet.getCellRangeByName(action["cell"])
+            if isinstance(action["value"], str):
+                cell.setString(action["value"])
+            else:
+                cell.setValue(action["value"])
+        elif op == "clear":
+            sheet.getCellRangeByName(action["cell"]).setString("")
+        else:
+            raise SystemExit("unknown action " + op)
+    doc.calculateAll()
+    values = {}
+    names = doc.NamedRanges
+    for name in names.ElementNames:
+        cells = names.getByName(name).getReferredCells()
+        if cells is None:
+            continue
+        addr = cells.getRangeAddress()
+        if addr.StartRow != addr.EndRow or addr.StartColumn != addr.EndColumn:
+            values[name] = {"rows": [addr.StartRow + 1, addr.EndRow + 1]}
+            continue
+        cell = cells.getCellByPosition(0, 0)
+        kind = cell.getType().value  # EMPTY, VALUE, TEXT, FORMULA
+        if kind == "FORMULA":
+            # com.sun.star.sheet.FormulaResult: VALUE 1, STRING 2, ERROR 4
+            values[name] = cell.getString() if cell.FormulaResultType2 == 2 else cell.getValue()
+        elif kind == "VALUE":
+            values[name] = cell.getValue()
+        elif kind == "TEXT":
+            values[name] = cell.getString()
+        else:
+            values[name] = None
+    doc.storeToURL(
+        uno.systemPathToFileUrl(os.path.abspath(dst)),
+        (prop("FilterName", filter_name or "Calc MS Excel 2007 XML"),),
+    )
+    doc.close(True)
+    return values
+
+
 def main():
-    soffice, profile, src, dst, actions = sys.argv[1:6]
+    soffice, profile, src, dst = sys.argv[1:5]
+    actions = sys.argv[5] if len(sys.argv) > 5 else "[]"
     pipe = "xltool_" + uuid.uuid4().hex[:12]
     proc = subprocess.Popen(
         [
@@ -58,63 +124,13 @@ def main():
         if ctx is None:
             raise SystemExit("LibreOffice did not start")
         desktop = ctx.ServiceManager.createInstanceWithContext("com.sun.star.frame.Desktop", ctx)
-        doc = None
-        for _ in range(20):  # a freshly started office may not load at once
-            doc = desktop.loadComponentFromURL(
-                uno.systemPathToFileUrl(os.path.abspath(src)), "_blank", 0, (prop("Hidden", True),)
-            )
-            if doc is not None:
-                break
-            time.sleep(0.5)
-        if doc is None:
-            raise SystemExit("LibreOffice could not open " + src)
-        sheet = doc.Sheets.getByIndex(0)
-        for action in json.loads(actions):
-            op = action["op"]
-            if op == "unprotect":
-                sheet.unprotect(action.get("password", ""))
-            elif op == "insert_rows":
-                sheet.Rows.insertByIndex(action["row"] - 1, action.get("count", 1))
-            elif op == "delete_rows":
-                sheet.Rows.removeByIndex(action["row"] - 1, action.get("count", 1))
-            elif op == "set":
-                cell = sheet.getCellRangeByName(action["cell"])
-                if isinstance(action["value"], str):
-                    cell.setString(action["value"])
-                else:
-                    cell.setValue(action["value"])
-            elif op == "clear":
-                sheet.getCellRangeByName(action["cell"]).setString("")
-            else:
-                raise SystemExit("unknown action " + op)
-        doc.calculateAll()
-        values = {}
-        names = doc.NamedRanges
-        for name in names.ElementNames:
-            cells = names.getByName(name).getReferredCells()
-            if cells is None:
-                continue
-            addr = cells.getRangeAddress()
-            if addr.StartRow != addr.EndRow or addr.StartColumn != addr.EndColumn:
-                values[name] = {"rows": [addr.StartRow + 1, addr.EndRow + 1]}
-                continue
-            cell = cells.getCellByPosition(0, 0)
-            kind = cell.getType().value  # EMPTY, VALUE, TEXT, FORMULA
-            if kind == "FORMULA":
-                # com.sun.star.sheet.FormulaResult: VALUE 1, STRING 2, ERROR 4
-                values[name] = cell.getString() if cell.FormulaResultType2 == 2 else cell.getValue()
-            elif kind == "VALUE":
-                values[name] = cell.getValue()
-            elif kind == "TEXT":
-                values[name] = cell.getString()
-            else:
-                values[name] = None
-        doc.storeToURL(
-            uno.systemPathToFileUrl(os.path.abspath(dst)),
-            (prop("FilterName", "Calc MS Excel 2007 XML"),),
-        )
-        doc.close(True)
-        print(json.dumps(values, ensure_ascii=False))
+        if src == "--batch":
+            with open(dst, encoding="utf-8") as f:
+                jobs = json.load(f)
+            out = [edit(desktop, j["src"], j["dst"], j["actions"], j.get("filter")) for j in jobs]
+            print(json.dumps(out, ensure_ascii=False))
+        else:
+            print(json.dumps(edit(desktop, src, dst, json.loads(actions)), ensure_ascii=False))
     finally:
         with contextlib.suppress(Exception):
             desktop.terminate()

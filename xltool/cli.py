@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 
-from . import __version__
+from . import __version__, campaign_cli
+from .cli_common import CONTEXT, campaign_option, key_option, progress
 from .errors import XltoolError
 from .i18n import current_lang, set_lang, t
 from .issue import issue_forms, plan_forms
@@ -22,8 +22,6 @@ from .safeio import visible, write_atomic
 from .sniff import Limits
 from .spec import kind_paths, load_builtin, load_spec, spec_errors
 from .verify import Bounds, annotate_targets, collect_paths, verify_paths
-
-CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
 class _Group(click.Group):
@@ -58,15 +56,6 @@ def main(lang: str | None) -> None:
       xltool verify returned/ --format json
     """
     set_lang(lang or os.environ.get("XLTOOL_LANG") or "zh")
-
-
-def _key_option(f: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option(
-        "--key-file",
-        type=click.Path(dir_okay=False, path_type=Path),
-        default=None,
-        help="The issuer key [default: $XLTOOL_KEY_FILE, else the user's config directory].",
-    )(f)
 
 
 def _spec_options(kind_default: str | None, kind_help: str) -> Callable[..., Any]:
@@ -132,7 +121,7 @@ def _spec_options(kind_default: str | None, kind_help: str) -> Callable[..., Any
     "--password", default="", help="Sheet and structure protection password (none by default)."
 )
 @click.option("--force", is_flag=True, help="Overwrite existing workbooks.")
-@_key_option
+@key_option
 def new(
     kind: str,
     spec_file: Path | None,
@@ -162,7 +151,11 @@ def new(
     """
     spec = load_spec(spec_file) if spec_file else load_builtin(kind or _data_kind(data_file))
     if department and roster:
-        raise click.UsageError("--department and --roster do not go together")
+        raise XltoolError(
+            "--department 与 --roster 不能同用：一个部门用 --department，多个部门用名单",
+            "--department and --roster do not go together",
+        )
+    notes: list[tuple[str, str]] = []
     forms = plan_forms(
         spec,
         department=department,
@@ -171,10 +164,16 @@ def new(
         roster=roster,
         indicators=indicators_file,
         data=data_file,
+        notes=notes,
     )
+    for zh, en in notes:
+        click.echo(visible(zh if current_lang() == "zh" else en), err=True)
     if output and len(forms) != 1:
-        raise click.UsageError("--output names one file; use --out DIR for a batch")
-    with _progress(len(forms), t("progress_new")) as advance:
+        raise XltoolError(
+            f"-o 只能指定一个文件，而要生成 {len(forms)} 份表；多份请用 --out 目录",
+            "--output names one file; use --out DIR for a batch",
+        )
+    with progress(len(forms), t("progress_new")) as advance:
         issued = issue_forms(
             spec,
             forms,
@@ -232,7 +231,7 @@ def new(
     help="Write an annotated copy of each file into DIR (never over the input).",
 )
 @click.option("--force", is_flag=True, help="Overwrite existing annotated copies.")
-@_key_option
+@key_option
 @click.option(
     "--max-cells",
     type=click.IntRange(1),
@@ -271,7 +270,7 @@ def verify(
         raise _nothing("check")
     lang = current_lang()
     limits = Limits(max_bytes=max_bytes, max_cells=max_cells)
-    with _progress(len(files), t("progress_verify")) as advance:
+    with progress(len(files), t("progress_verify")) as advance:
         results = verify_paths(
             files,
             spec=spec,
@@ -361,7 +360,7 @@ def export(
     if not files:
         raise _nothing("export")
     lang = current_lang()
-    with _progress(len(files), t("progress_verify")) as advance:
+    with progress(len(files), t("progress_verify")) as advance:
         results = verify_paths(files, spec=spec, jobs=jobs, progress=advance)
     if fmt == "json":
         text = dumps([export_document(r, lang) for r in results])
@@ -424,42 +423,57 @@ def repair(src: Path, output: Path, kind: str | None, spec_file: Path | None, fo
 
 
 @main.command(context_settings=CONTEXT)
-@click.argument("paths", nargs=-1, required=True)
+@click.argument("paths", nargs=-1)
 @click.option(
     "-o",
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
-    required=True,
-    help="The roll-up workbook.",
+    help="The roll-up workbook [default in a campaign: 汇总.xlsx in its folder].",
 )
 @_spec_options(None, "Read every file as this built-in kind [default: from the file].")
 @click.option("--force", is_flag=True, help="Overwrite OUTPUT if it exists.")
 @click.option("--jobs", "-j", type=click.IntRange(1, 256), default=None, help="Worker processes.")
+@campaign_option
+@key_option
 def summary(
     paths: tuple[str, ...],
-    output: Path,
+    output: Path | None,
     kind: str | None,
     spec_file: Path | None,
     force: bool,
     jobs: int | None,
+    campaign_dir: Path | None,
+    key_file: Path | None,
 ) -> None:
     """Roll every department's returned form up into one workbook.
 
-    Sheets: 汇总 (one row per department, totals with live formulas, grades, charts),
-    指标明细 (every indicator row, flat), 问题清单 (every finding), 重复报送 (when a
-    department returned more than once: the newest file is used).
+    Given PATHS, one row per department: its latest return (by the workbook's own saved
+    time, else the file's). Given no PATHS, inside a campaign folder: every department
+    of the roster, its current return, and 未报送 for those that sent nothing.
+
+    Sheets: 汇总 (one row per department; totals, averages and grades over the returns
+    that passed, as live formulas; charts), 指标明细 (every indicator row), 问题清单 (every
+    finding), 重复报送 (what was set aside, and which time decided).
 
     \b
-    Example:
+    Examples:
       xltool summary 回收/ -o 2025汇总.xlsx
+      xltool summary                      # inside a campaign folder
     """
     from .render.summary import write_summary
 
+    if not paths:
+        from .campaign_cli import campaign_summary
+
+        campaign_summary(campaign_dir, output, force, jobs, key_file)
+        return
+    if output is None:
+        raise XltoolError("请用 -o 指定汇总表的文件名", "name the roll-up workbook with -o FILE")
     spec = _spec_or_none(kind, spec_file)
     files, _skipped = collect_paths(paths, exclude=[output])
     if not files:
         raise _nothing("roll up")
-    with _progress(len(files), t("progress_verify")) as advance:
+    with progress(len(files), t("progress_verify")) as advance:
         results = verify_paths(files, spec=spec, jobs=jobs, progress=advance)
     dupes: list[Any] = []
     write_atomic(output, lambda h: dupes.extend(write_summary(h, results, spec)), force)
@@ -593,7 +607,7 @@ def key() -> None:
 
 
 @key.command("init", context_settings=CONTEXT)
-@_key_option
+@key_option
 @click.option(
     "--force", is_flag=True, help="Replace an existing key (forms it signed then fail to verify)."
 )
@@ -603,32 +617,7 @@ def key_init(key_file: Path | None, force: bool) -> None:
     click.echo(t("key_created", path=path))
 
 
-@contextmanager
-def _progress(total: int, label: str) -> Iterator[Callable[[Any], None]]:
-    """A progress bar on stderr for batches, only when stderr is a terminal."""
-    if total < 2 or not sys.stderr.isatty():
-        yield lambda _path: None
-        return
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-    )
-
-    with Progress(
-        TextColumn(label),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=Console(stderr=True),
-        transient=True,
-    ) as bar:
-        task = bar.add_task(label, total=total)
-        yield lambda _path: bar.advance(task)
-
+campaign_cli.register(main)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -36,6 +36,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{path} 无法读取，导出中只有其路径和问题",
         "{path} cannot be read; the export holds only its path and findings",
     ),
+    "campaign_created": (
+        "已创建发放批次 {dir}：{n} 个部门的表已签发在 issued/ 中",
+        "Created the campaign {dir}: forms for {n} departments in issued/",
+    ),
+    "campaign_added": (
+        "新增 {added} 个部门并已发表，更新 {updated} 个部门的联系方式",
+        "Added {added} departments (forms issued), updated the contacts of {updated}",
+    ),
+    "campaign_exempt": ("{code} 已设为免报", "{code} is exempt"),
+    "collect_nothing": ("没有找到要收录的文件", "nothing to collect"),
     "issued_many": ("已生成 {n} 个工作簿，位于 {dir}", "Wrote {n} workbooks to {dir}"),
 }
 

@@ -88,6 +88,7 @@ class Reading:
     text_numbers: list[TextNumber] = field(default_factory=list)
     hidden_state: str | None = None  # "hidden" / "veryHidden" when the form sheet is
     copies: list[str] = field(default_factory=list)  # other visible sheets with the form's labels
+    saved_at: str | None = None  # the workbook's own last-saved time (document properties)
 
     def cell(self, name: str) -> str:
         row, col = self.positions[name]
@@ -147,7 +148,7 @@ def read_form(source: Path | bytes, spec: Spec | None = None) -> Reading:
         meta = _metadata(wb)
         spec = spec or _spec_for(meta, wb)
         ws, renamed = _form_sheet(wb, spec, meta)
-        reading = Reading(spec=spec, sheet=ws.title, meta=meta)
+        reading = Reading(spec=spec, sheet=ws.title, meta=meta, saved_at=_saved_at(wb))
         if renamed:
             reading.findings.append(
                 Finding("sheet-renamed", sheet=ws.title, found=ws.title, expected=spec.sheet)
@@ -174,6 +175,15 @@ def read_form(source: Path | bytes, spec: Spec | None = None) -> Reading:
         return reading
     finally:
         wb.close()
+
+
+def _saved_at(wb: Any) -> str | None:
+    """When the workbook says it was last saved (docProps/core.xml), as ISO text in UTC."""
+    try:
+        when = wb.properties.modified
+    except Exception:  # a damaged core part holds no time worth trusting
+        return None
+    return when.isoformat() if when is not None and hasattr(when, "isoformat") else None
 
 
 def _metadata(wb: Any) -> dict[str, str]:

@@ -28,6 +28,8 @@ class FileResult:
     signature: str | None = None  # valid-hmac, valid-hash, invalid, unverified, absent, none
     issue_id: str | None = None
     issued_to: str | None = None
+    issued_code: str | None = None
+    saved_at: str | None = None  # the workbook's own last-saved time, if it says
     annotated: str | None = None  # where its annotated copy was written
     notes: list[tuple[str, str]] = field(default_factory=list)  # (zh, en): not findings
 

@@ -1,14 +1,18 @@
 """Read the issuer's tables (roster, indicators): CSV (UTF-8, UTF-8 with BOM or GBK) or XLSX.
 
 Headers may be the Chinese label or the key; cells come back as stripped text or numbers.
+A title row or notes above the header are skipped; unknown columns are listed, not fatal.
 """
 
 from __future__ import annotations
 
 import csv
+import difflib
 import io
+import re
 import zipfile
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -18,30 +22,78 @@ Row = dict[str, Any]
 _ZH = {"roster": "名单", "indicators": "指标"}
 
 
-def read_table(path: Path, headers: Mapping[str, str], what: str) -> list[Row]:
+@dataclass
+class Table:
+    """A table's rows with columns renamed to keys, and the columns it ignored."""
+
+    rows: list[Row]
+    ignored: list[str] = field(default_factory=list)
+    header_row: int = 1  # 1-based row of the header in the file
+    lines: list[int] = field(default_factory=list)  # the file's row number of each row
+
+
+HEADER_SEARCH_ROWS = 30
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"\s+", "", text).strip()
+
+
+def read_table(path: Path, headers: Mapping[str, str], what: str) -> Table:
     """Rows of a CSV or XLSX table with columns renamed to keys.
 
-    ``headers`` maps every accepted heading (label or key) to its key. Unknown headings are
-    refused, so a typo is not silently ignored.
+    ``headers`` maps every accepted heading (label or key) to its key. The header row is
+    the row among the first 30 that carries the most known headings, so a title row or
+    notes above it are fine. A heading that is not known is ignored and listed, except
+    one close to a known heading (部门代码 for 部门编码), which is refused with a
+    suggestion, so a typo is never silently ignored.
     """
     if not path.is_file():
         raise InputError(f"找不到{_ZH[what]}文件 {path}", f"{what} file not found: {path}")
     raw_rows = _read_xlsx(path, what) if _is_zip(path) else _read_csv(path, what)
     if not raw_rows:
         raise InputError(f"{_ZH[what]}文件 {path} 是空的", f"{what} file {path} is empty")
-    heading = [str(h).strip() if h is not None else "" for h in raw_rows[0]]
+    known = {_norm(k): v for k, v in headers.items()} | {
+        _norm(k).lower(): v for k, v in headers.items()
+    }
+
+    def key_of(h: str) -> str | None:
+        return known.get(_norm(h)) or known.get(_norm(h).lower())
+
+    def hits(row: list[Any]) -> int:
+        return sum(1 for h in row if isinstance(h, str) and key_of(h))
+
+    search = raw_rows[:HEADER_SEARCH_ROWS]
+    best = max(range(len(search)), key=lambda i: (hits(search[i]), -i))
+    labels_zh = [k for k in headers if not k.isascii()]
+    if hits(search[best]) == 0:
+        first = next((r for r in search if any(v not in (None, "") for v in r)), [])
+        for h in first:
+            close = difflib.get_close_matches(_norm(str(h or "")), labels_zh, 1, 0.7)
+            if close:
+                raise InputError(
+                    f"{_ZH[what]}文件 {path}：未知的列「{h}」，是否应为「{close[0]}」？",
+                    f"{what} file {path}: unknown column '{h}'; did you mean '{close[0]}'?",
+                )
+        labels = "、".join(labels_zh[:6])
+        raise InputError(
+            f"{_ZH[what]}文件 {path}：前 {HEADER_SEARCH_ROWS} 行中找不到表头（应含 {labels} 等列）",
+            f"{what} file {path}: no header row in the first {HEADER_SEARCH_ROWS} rows",
+        )
+    heading = [str(h).strip() if h is not None else "" for h in raw_rows[best]]
     keys: list[str | None] = []
+    ignored: list[str] = []
     for h in heading:
-        if not h:
-            keys.append(None)
-            continue
-        if h not in headers and h.lower() not in headers:
-            allowed = "、".join(sorted({k for k in headers if not k.isascii()}))
-            raise InputError(
-                f"{_ZH[what]}文件 {path}：未知的列「{h}」（可用：{allowed}，或对应的英文键）",
-                f"{what} file {path}: unknown column '{h}' (allowed: {allowed} or their keys)",
-            )
-        keys.append(headers.get(h) or headers[h.lower()])
+        key = key_of(h) if h else None
+        if h and key is None:
+            close = difflib.get_close_matches(_norm(h), labels_zh, 1, 0.7)
+            if close:
+                raise InputError(
+                    f"{_ZH[what]}文件 {path}：未知的列「{h}」，是否应为「{close[0]}」？",
+                    f"{what} file {path}: unknown column '{h}'; did you mean '{close[0]}'?",
+                )
+            ignored.append(h)
+        keys.append(key)
     dupes = {k for k in keys if k and keys.count(k) > 1}
     if dupes:
         twice = ", ".join(sorted(dupes))
@@ -49,12 +101,13 @@ def read_table(path: Path, headers: Mapping[str, str], what: str) -> list[Row]:
             f"{_ZH[what]}文件 {path}：列重复：{twice}",
             f"{what} file {path}: column given twice: {twice}",
         )
-    rows: list[Row] = []
-    for raw in raw_rows[1:]:
+    table = Table(rows=[], ignored=ignored, header_row=best + 1)
+    for n, raw in enumerate(raw_rows[best + 1 :], start=best + 2):
         row = {k: _clean(v) for k, v in zip(keys, raw, strict=False) if k}
         if any(v not in (None, "") for v in row.values()):
-            rows.append(row)
-    return rows
+            table.rows.append(row)
+            table.lines.append(n)
+    return table
 
 
 def _is_zip(path: Path) -> bool:

@@ -121,6 +121,8 @@ def _verify(
     result.findings = [*sniffed.warnings, *findings, *evidence]
     result.issue_id = reading.meta.get("issue_id") or None
     result.issued_to = reading.meta.get("department") or None
+    result.issued_code = reading.meta.get("code") or None
+    result.saved_at = reading.saved_at
     result.kind = reading.spec.kind
     result.spec_version = reading.spec.version
     dept = reading.values.get("department") or reading.values.get("project_name")
@@ -156,10 +158,11 @@ class Task:
     key: bytes | None
     lang: str = "zh"
     force: bool = False
+    findings_only: bool = False  # annotate only files that have findings
 
     def run(self, path: Path, annotate_to: Path | None) -> FileResult:
         result, data = _verify(path, self.spec, self.limits, self.key)
-        if annotate_to is not None:
+        if annotate_to is not None and (result.findings or not self.findings_only):
             _annotate(result, data, annotate_to, self.lang, self.force)
         return result
 
@@ -231,14 +234,17 @@ def verify_paths(
     annotate: dict[Path, Path] | None = None,
     lang: str = "zh",
     force: bool = False,
+    annotate_findings_only: bool = False,
+    batch: bool = True,
 ) -> list[FileResult]:
     """Verify files in ``jobs`` worker processes, each file within ``bounds`` (and its
     annotated copy, for the paths ``annotate`` maps to a target). Results come back in
-    the order of ``paths``. Nothing reads an input outside a worker."""
+    the order of ``paths``. Nothing reads an input outside a worker. ``batch``: add what
+    only a batch shows (one form returned twice, a file named for another department)."""
     limits = limits or Limits()
     bounds = bounds or Bounds()
     annotate = annotate or {}
-    task = Task(spec, limits, key, lang, force)
+    task = Task(spec, limits, key, lang, force, annotate_findings_only)
     results: dict[int, FileResult] = {}
 
     def finish_now(index: int, result: FileResult) -> None:
@@ -318,7 +324,8 @@ def verify_paths(
                 slot.proc.kill()
             slot.conn.close()
     ordered = [results[i] for i in range(len(paths))]
-    batch_findings(ordered)
+    if batch:  # a campaign keeps every return; its ledger, not a batch, decides
+        batch_findings(ordered)
     return ordered
 
 

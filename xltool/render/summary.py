@@ -1,42 +1,63 @@
 """The roll-up: every department's figures in one workbook for the district government.
 
-汇总 (one row per department, a totals row with live formulas, conditional formats and
-two bar charts), 指标明细 (every indicator row, flat, ready for a pivot table), 问题清单
-(every finding of every file), and 重复报送 when a department returned more than once.
-Text from returned files is always written as text, never as a formula or a link.
+汇总 (one row per department: its current return, or 未报送; a totals row with live
+formulas over the valid returns only, conditional formats and two bar charts), 指标明细
+(every indicator row, flat, ready for a pivot table), 问题清单 (every finding of every
+file), and 重复报送 when a department returned more than once.
+
+One department, one row: a file is identified by its signed issue id's department
+(else by its code and name), so a file whose cells claim another department never
+displaces that department's return. Text from returned files is always written as text.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
 import xlsxwriter
-from xlsxwriter.utility import xl_rowcol_to_cell
+from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
 from ..findings import CATALOGUE
 from ..report import FileResult
 from ..rules import Ratio, is_number, total
 from ..spec import Spec, load_builtin
 
-STATUS = {"ok": "通过", "invalid": "有错误", "unreadable": "无法读取"}
-MAIN_HEAD = [
-    ("部门名称", 22),
-    ("部门编码", 10),
-    ("年度", 7),
-    ("年初预算数", 12),
-    ("全年预算数", 12),
-    ("全年执行数", 12),
-    ("执行率", 9),
-    ("总分", 8),
-    ("等级", 6),
-    ("状态", 9),
-    ("错误数", 7),
-    ("警告数", 7),
-    ("文件", 40),
+PASSED = "通过"
+TO_FIX = "待修改"
+SIGNED = ("valid-hmac", "valid-hash", "unverified")
+
+# The 汇总 columns, left to right: (heading, width, what it holds).
+COLUMNS: list[tuple[str, int, str]] = [
+    ("部门名称", 24, "department"),
+    ("部门编码", 10, "code"),
+    ("年度", 7, "year"),
+    ("年初预算数", 12, "budget_initial"),
+    ("全年预算数", 12, "budget_adjusted"),
+    ("全年执行数", 12, "executed"),
+    ("执行率", 9, "execution_rate"),
+    ("总分", 8, "score"),
+    ("等级", 6, "grade"),
+    ("状态", 10, "status"),
+    ("错误数", 7, "errors"),
+    ("警告数", 7, "warnings"),
+    ("文件", 40, "file"),
 ]
+COL = {key: i for i, (_h, _w, key) in enumerate(COLUMNS)}
+AMOUNTS = ("budget_initial", "budget_adjusted", "executed")
+
+
+@dataclass
+class Row:
+    """One department's line: its current return (None: nothing returned yet)."""
+
+    result: FileResult | None
+    code: str
+    department: str
+    status: str  # 通过 / 待修改 / 未报送 / 逾期未报送 / …
 
 
 @dataclass
@@ -44,40 +65,81 @@ class Duplicate:
     key: str
     kept: str
     dropped: list[str]
+    decided_by: str = ""  # which time chose the kept file
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
-def dedupe(results: list[FileResult]) -> tuple[list[FileResult], list[Duplicate]]:
-    """One return per department and year: the newest file by modification time wins."""
+def status_of(result: FileResult) -> str:
+    return PASSED if result.status == "ok" else TO_FIX
+
+
+def rows_from_results(results: list[FileResult]) -> tuple[list[Row], list[Duplicate]]:
+    """Outside a campaign: one row per department, its latest return by the workbook's
+    own saved time (document properties), else the file's modification time."""
     groups: dict[str, list[FileResult]] = {}
     for r in results:
-        values = (r.data or {}).get("fields", {})
-        who = values.get("code") or values.get("department") or r.department
+        fields = (r.data or {}).get("fields", {})
+        if r.signature in SIGNED and (r.issued_code or r.issued_to):
+            who = f"{r.issued_code or ''}|{r.issued_to or ''}"
+        else:
+            code, name = fields.get("code") or "", fields.get("department") or r.department or ""
+            who = f"{code}|{name}" if code or name else ""
         key = f"{who}|{r.year or ''}" if who else f"file|{r.path}"
         groups.setdefault(key, []).append(r)
-    kept, dupes = [], []
+    rows, dupes = [], []
     for key, items in groups.items():
-        items.sort(key=lambda r: _mtime(r.path), reverse=True)
-        kept.append(items[0])
+        items.sort(key=_when, reverse=True)
+        kept = items[0]
+        fields = (kept.data or {}).get("fields", {})
+        code = str(kept.issued_code or fields.get("code") or "")
+        name = str(kept.issued_to or fields.get("department") or kept.department or "")
+        rows.append(Row(kept, code, name or Path(kept.shown).stem, status_of(kept)))
         if len(items) > 1:
-            dupes.append(Duplicate(key.split("|")[0], items[0].shown, [r.shown for r in items[1:]]))
-    return kept, dupes
+            first, second = _when(items[0]), _when(items[1])
+            by_saved = items[0].saved_at and items[1].saved_at and first[0] != second[0]
+            decided = "工作簿自身记录的保存时间" if by_saved else "文件修改时间"
+            dupes.append(
+                Duplicate(
+                    key.split("|")[1] or key.split("|")[0] or kept.shown,
+                    kept.shown,
+                    [r.shown for r in items[1:]],
+                    decided,
+                )
+            )
+    rows.sort(key=lambda r: (r.code or "\uffff", r.department))
+    return rows, dupes
 
 
-def _mtime(path: str) -> float:
+def _when(r: FileResult) -> tuple[float, float]:
+    """The saved time the workbook states, else its file's modification time; the
+    modification time breaks ties."""
     try:
-        return os.stat(path).st_mtime
+        mtime = os.stat(r.path).st_mtime
     except OSError:
-        return 0.0
+        mtime = 0.0
+    if r.saved_at:
+        try:
+            when = datetime.fromisoformat(r.saved_at)
+            return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp(), mtime
+        except ValueError:
+            pass
+    return mtime, mtime
 
 
 def write_summary(
-    target: str | Path | IO[bytes], results: list[FileResult], spec: Spec | None = None
+    target: str | Path | IO[bytes],
+    results: list[FileResult],
+    spec: Spec | None = None,
+    rows: list[Row] | None = None,
+    dupes: list[Duplicate] | None = None,
+    title: str = "",
 ) -> list[Duplicate]:
-    """Write the roll-up workbook; returns the duplicates that were set aside."""
+    """Write the roll-up workbook; returns the duplicates that were set aside. ``rows``
+    (a campaign's departments) default to one per department of ``results``."""
     spec = spec or load_builtin(next((r.kind for r in results if r.kind), "dept-overall"))
-    kept, dupes = dedupe(results)
-    kept.sort(key=lambda r: (_field(r, "code") or "\uffff", _field(r, "department") or r.path))
-
+    if rows is None:
+        rows, dupes = rows_from_results(results)
+    dupes = dupes or []
     wb = xlsxwriter.Workbook(
         target,
         {
@@ -87,150 +149,231 @@ def write_summary(
             "in_memory": True,
         },
     )
-    font = {"font_name": spec.font, "font_size": 11}
-    head = wb.add_format(
-        {
-            **font,
-            "bold": True,
-            "bg_color": "#DDEBF7",
-            "border": 1,
-            "text_wrap": True,
-            "valign": "vcenter",
-        }
-    )
-    text = wb.add_format({**font, "border": 1})
-    amount = wb.add_format({**font, "border": 1, "num_format": "#,##0.00"})
-    rate = wb.add_format({**font, "border": 1, "num_format": "0.00%"})
-    number = wb.add_format({**font, "border": 1, "num_format": "0.##"})
-    bold_amount = wb.add_format({**font, "border": 1, "bold": True, "num_format": "#,##0.00"})
-    bold_rate = wb.add_format({**font, "border": 1, "bold": True, "num_format": "0.00%"})
-    bold_number = wb.add_format({**font, "border": 1, "bold": True, "num_format": "0.00"})
-    bold = wb.add_format({**font, "border": 1, "bold": True})
-    red = wb.add_format({"bg_color": "#FFC7CE", "font_color": "#9C0006"})
-    amber = wb.add_format({"bg_color": "#FFEB9C", "font_color": "#9C5700"})
+    fmt = _formats(wb, spec.font)
+    _write_main(wb, fmt, spec, rows)
+    _write_detail(wb, fmt, rows, spec)
+    _write_problems(wb, fmt, results)
+    _write_charts(wb, spec, len(rows))
+    if dupes:
+        dup = wb.add_worksheet("重复报送")
+        for c, label in enumerate(["部门", "采用的文件（最新）", "依据", "未采用的文件"]):
+            dup.write_string(0, c, label, fmt["head"])
+        for i, d in enumerate(dupes, start=1):
+            for c, value in enumerate((d.key, d.kept, d.decided_by, "\n".join(d.dropped))):
+                dup.write_string(i, c, value, fmt["wrap"])
+        dup.set_column(0, 3, 36)
+    wb.worksheets()[0].activate()
+    wb.close()
+    return dupes
 
-    ws = wb.add_worksheet("汇总")
-    for c, (label, width) in enumerate(MAIN_HEAD):
-        ws.write_string(0, c, label, head)
-        ws.set_column(c, c, width)
-    for i, r in enumerate(kept, start=1):
-        t = r.totals or {}
-        ws.write_string(i, 0, _field(r, "department") or Path(r.shown).stem, text)
-        ws.write_string(i, 1, _field(r, "code") or "", text)
-        _num(ws, i, 2, r.year, text)
-        _num(ws, i, 3, t.get("budget_initial"), amount)
-        _num(ws, i, 4, t.get("budget_adjusted"), amount)
-        _num(ws, i, 5, t.get("executed"), amount)
-        _num(ws, i, 6, t.get("execution_rate"), rate)
-        _num(ws, i, 7, t.get("score"), number)
-        ws.write_string(i, 8, spec.profile.grade(t.get("score")) or "", text)
-        ws.write_string(i, 9, STATUS[r.status], text)
-        ws.write_number(i, 10, r.errors, text)
-        ws.write_number(i, 11, r.warnings, text)
-        ws.write_string(i, 12, r.shown, text)
-    last = len(kept)
-    total_row = last + 1
-    ws.write_string(total_row, 0, "合计", bold)
-    for c in range(1, 13):
-        ws.write_blank(total_row, c, None, bold)
-    sums: dict[int, Any] = {
-        c: total((r.totals or {}).get(key) for r in kept)
-        for c, key in ((3, "budget_initial"), (4, "budget_adjusted"), (5, "executed"))
+
+def _formats(wb: Any, font_name: str) -> dict[str, Any]:
+    font = {"font_name": font_name, "font_size": 10}
+    border = {**font, "border": 1}
+    return {
+        "head": wb.add_format(
+            {**border, "bold": True, "bg_color": "#DDEBF7", "text_wrap": True, "valign": "vcenter"}
+        ),
+        "text": wb.add_format(border),
+        "wrap": wb.add_format({**border, "text_wrap": True, "valign": "top"}),
+        "amount": wb.add_format({**border, "num_format": "#,##0.00"}),
+        "rate": wb.add_format({**border, "num_format": "0.00%"}),
+        "number": wb.add_format({**border, "num_format": "0.##"}),
+        "bold": wb.add_format({**border, "bold": True}),
+        "bold_amount": wb.add_format({**border, "bold": True, "num_format": "#,##0.00"}),
+        "bold_rate": wb.add_format({**border, "bold": True, "num_format": "0.00%"}),
+        "bold_number": wb.add_format({**border, "bold": True, "num_format": "0.00"}),
+        "red": wb.add_format({"bg_color": "#FFC7CE", "font_color": "#9C0006"}),
+        "amber": wb.add_format({"bg_color": "#FFEB9C", "font_color": "#9C5700"}),
     }
-    sums[10] = sum(r.errors for r in kept)
-    sums[11] = sum(r.warnings for r in kept)
-    if last:
-        for c in (3, 4, 5, 10, 11):
-            rng = f"{xl_rowcol_to_cell(1, c)}:{xl_rowcol_to_cell(last, c)}"
-            ws.write_formula(
-                total_row, c, f"=SUM({rng})", bold_amount if c < 10 else bold, _cached(sums[c])
-            )
-        adjusted, executed = xl_rowcol_to_cell(total_row, 4), xl_rowcol_to_cell(total_row, 5)
-        ws.write_formula(
-            total_row,
-            6,
-            f'=IF({adjusted}<>0,{executed}/{adjusted},"")',
-            bold_rate,
-            _cached(
-                Ratio("", "executed", "adjusted").evaluate(
-                    {"executed": sums[5], "adjusted": sums[4]}.get
-                )
-            ),
-        )
-        scores = [r.totals["score"] for r in kept if r.totals and is_number(r.totals.get("score"))]
-        rng = f"{xl_rowcol_to_cell(1, 7)}:{xl_rowcol_to_cell(last, 7)}"
-        ws.write_formula(
-            total_row,
-            7,
-            f'=IF(COUNT({rng})>0,AVERAGE({rng}),"")',
-            bold_number,
-            _cached(total(scores) / len(scores)) if scores and total(scores) is not None else "",
-        )
-        ws.conditional_format(
-            1, 9, last, 9, {"type": "cell", "criteria": "!=", "value": '"通过"', "format": red}
-        )
-        ws.conditional_format(
-            1, 6, last, 6, {"type": "cell", "criteria": "<", "value": 0.9, "format": amber}
-        )
-        ws.conditional_format(
-            1, 7, last, 7, {"type": "data_bar", "bar_color": "#63BE7B", "bar_solid": True}
-        )
-        ws.autofilter(0, 0, last, 12)
-        for col, title, anchor in ((7, "总分", "O2"), (6, "执行率", "O20")):
-            chart = wb.add_chart({"type": "bar"})
-            chart.add_series(
-                {
-                    "name": title,
-                    "categories": ["汇总", 1, 0, last, 0],
-                    "values": ["汇总", 1, col, last, col],
-                    "fill": {"color": "#5B9BD5"},
-                }
-            )
-            chart.set_title({"name": f"各部门{title}", "name_font": {"name": spec.font}})
-            chart.set_legend({"none": True})
-            chart.set_y_axis({"reverse": True, "num_font": {"name": spec.font}})
-            chart.set_size({"width": 640, "height": max(300, 22 * last + 80)})
-            ws.insert_chart(anchor if col == 7 else f"O{max(20, last // 2 + 22)}", chart)
+
+
+def _write_main(wb: Any, fmt: dict[str, Any], spec: Spec, rows: list[Row]) -> None:
+    ws = wb.add_worksheet("汇总")
+    for c, (label, width, _key) in enumerate(COLUMNS):
+        ws.write_string(0, c, label, fmt["head"])
+        ws.set_column(c, c, width)
+    for i, row in enumerate(rows, start=1):
+        r = row.result
+        t = (r.totals or {}) if r else {}
+        valid = row.status == PASSED
+        values: dict[str, Any] = {
+            "department": row.department,
+            "code": row.code,
+            "year": r.year if r else None,
+            **{k: t.get(k) for k in (*AMOUNTS, "execution_rate", "score")},
+            "grade": (spec.profile.grade(t.get("score")) or "") if valid else "",
+            "status": row.status,
+            "errors": r.errors if r else None,
+            "warnings": r.warnings if r else None,
+            "file": r.shown if r else "",
+        }
+        for c, (_label, _w, key) in enumerate(COLUMNS):
+            value = values[key]
+            style = {
+                "execution_rate": fmt["rate"],
+                "score": fmt["number"],
+                **{a: fmt["amount"] for a in AMOUNTS},
+            }.get(key, fmt["text"])
+            if is_number(value):
+                ws.write_number(i, c, value, style)
+            elif isinstance(value, str) and value:
+                ws.write_string(i, c, value, style)
+            else:
+                ws.write_blank(i, c, None, style)
+    last = len(rows)
+    total_row = last + 1
+    ws.write_string(total_row, 0, f"合计（仅{PASSED}）", fmt["bold"])
+    for c in range(1, len(COLUMNS)):
+        ws.write_blank(total_row, c, None, fmt["bold"])
     ws.freeze_panes(1, 1)
     ws.set_landscape()
     ws.set_paper(9)
     ws.fit_to_pages(1, 0)
     ws.repeat_rows(0)
+    if not last:
+        return
+    passed = [row.result.totals or {} for row in rows if row.status == PASSED and row.result]
 
+    def rng(key: str) -> str:
+        c = COL[key]
+        return f"{xl_rowcol_to_cell(1, c)}:{xl_rowcol_to_cell(last, c)}"
+
+    crit = f'{rng("status")},"{PASSED}"'
+    sums = {k: total(t.get(k) for t in passed) for k in AMOUNTS}
+    for key in AMOUNTS:
+        ws.write_formula(
+            total_row,
+            COL[key],
+            f"=SUMIFS({rng(key)},{crit})",
+            fmt["bold_amount"],
+            _cached(sums[key]),
+        )
+    for key in ("errors", "warnings"):
+        count = sum(getattr(row.result, key) for row in rows if row.result)
+        ws.write_formula(total_row, COL[key], f"=SUM({rng(key)})", fmt["bold"], count)
+    adjusted = xl_rowcol_to_cell(total_row, COL["budget_adjusted"])
+    executed = xl_rowcol_to_cell(total_row, COL["executed"])
+    ratio = Ratio("", "e", "a").evaluate({"e": sums["executed"], "a": sums["budget_adjusted"]}.get)
+    ws.write_formula(
+        total_row,
+        COL["execution_rate"],
+        f'=IF(AND(ISNUMBER({adjusted}),{adjusted}<>0),{executed}/{adjusted},"")',
+        fmt["bold_rate"],
+        _cached(ratio),
+    )
+    scores = [t["score"] for t in passed if is_number(t.get("score"))]
+    mean = total(scores) / len(scores) if scores and total(scores) is not None else None
+    ws.write_formula(
+        total_row,
+        COL["score"],
+        f'=IFERROR(AVERAGEIFS({rng("score")},{crit}),"")',
+        fmt["bold_number"],
+        _cached(mean),
+    )
+    status_col = xl_col_to_name(COL["status"])
+    ws.conditional_format(
+        1, COL["status"], last, COL["status"],
+        {"type": "formula", "criteria": f'=${status_col}2<>"{PASSED}"', "format": fmt["red"]},
+    )  # fmt: skip
+    threshold = spec.profile.rate_warning_below
+    if threshold is not None:
+        cell = xl_rowcol_to_cell(1, COL["execution_rate"], row_abs=False, col_abs=True)
+        ws.conditional_format(
+            1, COL["execution_rate"], last, COL["execution_rate"],
+            {"type": "formula", "criteria": f"=AND(ISNUMBER({cell}),{cell}<{threshold})",
+             "format": fmt["amber"]},
+        )  # fmt: skip
+    ws.conditional_format(
+        1, COL["score"], last, COL["score"],
+        {"type": "data_bar", "bar_color": "#63BE7B", "bar_solid": True},
+    )  # fmt: skip
+    ws.autofilter(0, 0, last, len(COLUMNS) - 1)
+
+
+def _write_charts(wb: Any, spec: Spec, last: int) -> None:
+    """总分 and 执行率 by department, on a sheet of their own."""
+    if not last:
+        return
+    charts = wb.add_worksheet("图表")
+    charts.hide_gridlines(2)
+    charts.set_landscape()
+    charts.set_paper(9)
+    top = 1
+    for key, title in (("score", "总分"), ("execution_rate", "执行率")):
+        chart = wb.add_chart({"type": "bar"})
+        chart.add_series(
+            {
+                "name": title,
+                "categories": ["汇总", 1, 0, last, 0],
+                "values": ["汇总", 1, COL[key], last, COL[key]],
+                "fill": {"color": "#5B9BD5"},
+            }
+        )
+        chart.set_title({"name": f"各部门{title}", "name_font": {"name": spec.font}})
+        chart.set_legend({"none": True})
+        chart.set_y_axis({"reverse": True, "num_font": {"name": spec.font}})
+        axis: dict[str, Any] = {"min": 0, "num_font": {"name": spec.font}}
+        if key == "execution_rate":
+            axis["num_format"] = "0%"
+        chart.set_x_axis(axis)
+        height = max(300, 18 * last + 90)
+        chart.set_size({"width": 900, "height": height})
+        # on their own sheet, each below the one before: never overlapping the table or
+        # each other, whatever the number of departments
+        charts.insert_chart(f"B{top}", chart)
+        top += height // 20 + 3
+
+
+def _cached(value: Any) -> Any:
+    """A formula's cached result: a finite number, else empty."""
+    return value if is_number(value) else ""
+
+
+def _write_detail(wb: Any, fmt: dict[str, Any], rows: list[Row], spec: Spec) -> None:
     detail = wb.add_worksheet("指标明细")
     columns = spec.indicators.columns
     heads = ["部门名称", "部门编码", "年度", "序号", *(c.label for c in columns), "文件"]
     for c, label in enumerate(heads):
-        detail.write_string(0, c, label, head)
+        detail.write_string(0, c, label, fmt["head"])
     r_out = 1
-    for r in kept:
-        for n, row in enumerate((r.data or {}).get("indicators", []), start=1):
-            detail.write_string(r_out, 0, _field(r, "department") or "", text)
-            detail.write_string(r_out, 1, _field(r, "code") or "", text)
-            _num(detail, r_out, 2, r.year, text)
-            detail.write_number(r_out, 3, n, text)
+    for row in rows:
+        r = row.result
+        if r is None:
+            continue
+        for n, values in enumerate((r.data or {}).get("indicators", []), start=1):
+            detail.write_string(r_out, 0, row.department, fmt["text"])
+            detail.write_string(r_out, 1, row.code, fmt["text"])
+            if is_number(r.year):
+                detail.write_number(r_out, 2, r.year, fmt["text"])
+            else:
+                detail.write_blank(r_out, 2, None, fmt["text"])
+            detail.write_number(r_out, 3, n, fmt["text"])
             for c, col in enumerate(columns, start=4):
-                value = row.get(col.key)
+                value = values.get(col.key)
                 if is_number(value):
-                    detail.write_number(r_out, c, value, number)
+                    detail.write_number(r_out, c, value, fmt["number"])
                 else:
-                    detail.write_string(r_out, c, "" if value is None else str(value), text)
-            detail.write_string(r_out, 4 + len(columns), r.shown, text)
+                    detail.write_string(r_out, c, "" if value is None else str(value), fmt["text"])
+            detail.write_string(r_out, 4 + len(columns), r.shown, fmt["text"])
             r_out += 1
     detail.autofilter(0, 0, max(r_out - 1, 1), len(heads) - 1)
     detail.freeze_panes(1, 0)
     detail.set_column(0, len(heads) - 1, 14)
 
+
+def _write_problems(wb: Any, fmt: dict[str, Any], results: list[FileResult]) -> None:
     issues = wb.add_worksheet("问题清单")
     heads = ["文件", "部门名称", "代码", "级别", "工作表", "单元格", "说明", "发现", "应为"]
     for c, label in enumerate(heads):
-        issues.write_string(0, c, label, head)
+        issues.write_string(0, c, label, fmt["head"])
     r_out = 1
     for r in results:
+        department = str((r.data or {}).get("fields", {}).get("department") or r.department or "")
         for f in r.findings:
             cells = [
                 r.shown,
-                _field(r, "department") or "",
+                department,
                 f.code,
                 "错误" if CATALOGUE[f.code].severity == "error" else "警告",
                 f.sheet or "",
@@ -240,41 +383,9 @@ def write_summary(
                 "" if f.expected is None else str(f.expected),
             ]
             for c, value in enumerate(cells):
-                issues.write_string(r_out, c, value, text)
+                issues.write_string(r_out, c, value, fmt["wrap"] if c == 6 else fmt["text"])
             r_out += 1
     issues.autofilter(0, 0, max(r_out - 1, 1), len(heads) - 1)
     issues.freeze_panes(1, 0)
     issues.set_column(0, 0, 30)
     issues.set_column(6, 6, 70)
-
-    if dupes:
-        dup = wb.add_worksheet("重复报送")
-        for c, label in enumerate(["部门", "采用的文件（最新）", "未采用的文件"]):
-            dup.write_string(0, c, label, head)
-        for i, d in enumerate(dupes, start=1):
-            dup.write_string(i, 0, d.key, text)
-            dup.write_string(i, 1, d.kept, text)
-            dup.write_string(i, 2, "\n".join(d.dropped), text)
-        dup.set_column(0, 2, 40)
-    ws.activate()
-    wb.close()
-    return dupes
-
-
-def _field(result: FileResult, key: str) -> str | None:
-    value = (result.data or {}).get("fields", {}).get(key)
-    if value is None and key == "department":
-        return result.department
-    return None if value is None else str(value)
-
-
-def _cached(value: Any) -> Any:
-    """A formula's cached result: a finite number, else empty."""
-    return value if is_number(value) else ""
-
-
-def _num(ws: Any, row: int, col: int, value: Any, fmt: Any) -> None:
-    if is_number(value):
-        ws.write_number(row, col, value, fmt)
-    else:
-        ws.write_blank(row, col, None, fmt)
