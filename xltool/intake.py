@@ -229,18 +229,33 @@ def _member_name(info: zipfile.ZipInfo) -> str:
 # --- storing -----------------------------------------------------------------------------
 
 
+def stored_sidecars(campaign: Campaign) -> dict[str, dict[str, Any]]:
+    """Every sidecar in inbox/, by content hash (read once per run)."""
+    out = {}
+    for sidecar in campaign.inbox.glob("*.json"):
+        try:
+            doc = read_json(sidecar)
+        except (OSError, ValueError):
+            continue  # being written by a concurrent run: its no-clobber write decides
+        if isinstance(doc, dict) and doc.get("sha256"):
+            out[doc["sha256"]] = doc
+    return out
+
+
 def store(
-    campaign: Campaign, item: Item, received_at: str | None, assigned: str | None
+    campaign: Campaign,
+    item: Item,
+    received_at: str | None,
+    assigned: str | None,
+    known: dict[str, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The input's bytes in inbox/ (once, by content hash) and its sidecar; an existing
     sidecar (an earlier or concurrent run) is kept as it is."""
     assert item.data is not None
     sha = hashlib.sha256(item.data).hexdigest()
-    existing = sorted(campaign.inbox.glob(f"{sha[:16]}-*.json"))
-    for sidecar in existing:
-        doc = read_json(sidecar)
-        if doc.get("sha256") == sha:
-            return doc
+    known = stored_sidecars(campaign) if known is None else known
+    if sha in known:
+        return known[sha]
     name = f"{sha[:16]}-{safe_name(item.original_name)}"
     target = campaign.inbox / name
     with contextlib.suppress(OutputExists):  # the same bytes, stored by a concurrent run
@@ -425,12 +440,14 @@ def collect(
     items = items if items is not None else items_from_paths(paths, campaign, limits)
     outcomes = [Outcome(item) for item in items]
     docs: dict[str, dict[str, Any]] = {}
+    known = stored_sidecars(campaign)
     with campaign.ledger() as ledger:
         for outcome in outcomes:
             if outcome.item.problem or outcome.item.data is None:
                 outcome.reason = outcome.item.problem or ("无法读取", "cannot be read")
                 continue
-            doc = store(campaign, outcome.item, received_at, assigned)
+            doc = store(campaign, outcome.item, received_at, assigned, known)
+            known[doc["sha256"]] = doc
             outcome.sha256, outcome.stored = doc["sha256"], doc["file"]
             outcome.new = not ledger.has_return(doc["sha256"])
             docs[doc["sha256"]] = doc
