@@ -167,3 +167,49 @@ def test_no_secret_is_written_into_the_campaign(base: dict[str, Path]) -> None:
     for path in base["folder"].rglob("*"):
         if path.is_file():
             assert key.encode() not in path.read_bytes(), path
+
+
+def test_reissue_gives_a_new_issue_id_and_the_old_form_still_matches(base: dict[str, Path]) -> None:
+    folder = _copy(base, "reissue")
+    key = ["--campaign", str(folder), "--key-file", str(base["key"])]
+    old = next((folder / "issued").glob("D01-*.json"))
+    proc = xltool("campaign", "reissue", "D01", *key)
+    assert proc.returncode == 0, proc.stderr
+    sidecars = sorted((folder / "issued").glob("D01-*.json"))
+    assert len(sidecars) == 2
+    ids = {json.loads(p.read_text(encoding="utf-8"))["issue_id"] for p in sidecars}
+    assert len(ids) == 2
+    new_form = next(p.with_suffix(".xlsx") for p in sidecars if p != old)
+    filled = fill_openpyxl(new_form, base["tmp"] / "D01-new.xlsx", 1)
+    proc = xltool("collect", str(filled), str(base["returns"] / "D01-v0.xlsx"), *key)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.count("D01 第1局（按签名）：通过") == 2
+
+
+def test_add_issues_forms_to_new_departments_and_updates_contacts(base: dict[str, Path]) -> None:
+    folder = _copy(base, "add")
+    more = base["tmp"] / "more.xlsx"
+    write_roster(more, N + 2)  # two more departments; the first twelve again
+    import openpyxl
+
+    wb = openpyxl.load_workbook(more)
+    wb.active["C4"] = "新联系人"  # D01's contact changed
+    wb.save(more)
+    extra = base["tmp"] / "more-indicators.xlsx"
+    shutil.copyfile(write_indicators(extra, N + 2), folder / "indicators.xlsx")
+    proc = xltool(
+        "campaign",
+        "add",
+        "--roster",
+        str(more),
+        "--campaign",
+        str(folder),
+        "--key-file",
+        str(base["key"]),
+    )
+    assert proc.returncode == 0, proc.stderr
+    status = _status(folder)
+    codes = [d["code"] for d in status["departments"]]
+    assert codes[-2:] == [code_of(N + 1), code_of(N + 2)]
+    assert status["departments"][0]["contact"] == "新联系人"
+    assert len(list((folder / "issued").glob("*.xlsx"))) == N + 2

@@ -19,7 +19,7 @@ from xltool.render.summary import write_summary
 from xltool.repair import repair
 from xltool.spec import load_builtin
 from xltool.verify import verify_file, verify_paths
-from xltool.write import write_form
+from xltool.write import IssueInfo, write_form
 
 from .conftest import SAMPLES, SEED_DATA
 from .faulty import VARIANTS, seed_bytes
@@ -206,3 +206,29 @@ def test_libreoffice_recalculates_the_rollup_and_prints_both_outputs(tmp_path: P
         recalc_convert(ann / "reason-missing-校验.xlsx", tmp_path / "pdf", "pdf").stat().st_size
         > 1000
     )
+
+
+def test_summary_never_lets_a_file_displace_the_department_its_cells_claim(tmp_path: Path) -> None:
+    """Outside a campaign too: a signed form is its issued department's, whatever its
+    cells say; the other department's own return stays in the roll-up."""
+    spec = load_builtin("dept-overall")
+    base = FormData.model_validate_json(SEED_DATA.read_text(encoding="utf-8"))
+    paths = []
+    for code, name in (("101", "甲局"), ("102", "乙局")):
+        data = base.model_copy(deep=True)
+        data.fields.update(code=code, department=name)
+        path = tmp_path / f"{code}.xlsx"
+        write_form(path, spec, data, info=IssueInfo(prefill_keys=("code", "department")))
+        paths.append(path)
+    wb = openpyxl.load_workbook(paths[1])
+    wb["自评表"]["F2"], wb["自评表"]["B2"] = "101", "甲局"  # 乙局 typed 甲局's code and name
+    wb.save(paths[1])
+    out = tmp_path / "s.xlsx"
+    with out.open("wb") as f:
+        dupes = write_summary(f, verify_paths(paths, jobs=1))
+    assert dupes == []
+    ws = openpyxl.load_workbook(out)["汇总"]
+    assert [(ws.cell(r, 2).value, ws.cell(r, 1).value) for r in (2, 3)] == [
+        ("101", "甲局"),
+        ("102", "乙局"),
+    ]

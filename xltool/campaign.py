@@ -396,10 +396,15 @@ def _from_doc(doc: dict[str, Any]) -> Department:
 
 
 def add(
-    campaign: Campaign, roster: Path, key: bytes, notes: list[tuple[str, str]] | None = None
+    campaign: Campaign,
+    roster: Path,
+    key: bytes,
+    notes: list[tuple[str, str]] | None = None,
+    indicators: Path | None = None,
 ) -> tuple[list[str], list[str]]:
-    """Departments of ``roster`` not yet in the campaign get a form; the contacts of
-    those already in it are updated. Returns (added codes, updated codes)."""
+    """Departments of ``roster`` not yet in the campaign get a form (with the rows of
+    ``indicators``, else of the campaign's copy); the contacts of those already in it
+    are updated. Returns (added codes, updated codes)."""
     spec = campaign.spec()
     people = read_roster(spec, roster, need_code=True)
     if people.ignored and notes is not None:
@@ -415,10 +420,15 @@ def add(
             doc = by_code[d.code]
             doc.update(contact=d.contact, emails=d.emails, phone=d.phone)
             updated.append(d.code)
-    source = _indicators_copy(campaign)
+    source = indicators or _indicators_copy(campaign)
     table = read_indicators(spec, source) if source else Indicators()
     if table.per_department:
-        check_indicators_for(spec, table, Roster(new), source or Path())
+        everyone = Roster([*map(_from_doc, docs), *new])
+        check_indicators_for(spec, table, everyone, source or Path())
+    if indicators is not None:
+        for old in campaign.root.glob("indicators.*"):
+            old.unlink()
+        shutil.copyfile(indicators, campaign.root / f"indicators{indicators.suffix.lower()}")
     campaign.save_departments(docs + [_department_doc(d) for d in new])
     if new:
         _issue(campaign, spec, key, new, table, campaign.config.get("year"))

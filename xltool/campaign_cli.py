@@ -123,16 +123,28 @@ def campaign_reissue(
 
 @campaign.command("add", context_settings=CONTEXT)
 @click.option("--roster", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option(
+    "--indicators",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="An indicators file with the new departments' rows (replaces the campaign's copy).",
+)
 @campaign_option
 @key_option
-def campaign_add(roster: Path, campaign_dir: Path | None, key_file: Path | None) -> None:
+def campaign_add(
+    roster: Path, indicators: Path | None, campaign_dir: Path | None, key_file: Path | None
+) -> None:
     """Add the roster's new departments (each gets a form) and update the contacts of
-    those already in the campaign."""
+    those already in the campaign.
+
+    \b
+    Example:
+      xltool campaign add --roster 补充名单.xlsx --indicators 指标（补充后）.xlsx
+    """
     from .campaign import add
 
     c = _open(campaign_dir)
     notes: list[tuple[str, str]] = []
-    added, updated = add(c, roster, c.key(key_file), notes)
+    added, updated = add(c, roster, c.key(key_file), notes, indicators)
     _lines(notes)
     click.echo(t("campaign_added", added=len(added), updated=len(updated)))
 
