@@ -497,6 +497,8 @@ def rebuild(
             for s in sorted(campaign.inbox.glob("*.json"))
             if s.with_suffix("").exists() or (campaign.inbox / read_json(s)["file"]).exists()
         ]
+        for sidecar in sorted((campaign.root / "outbox").glob("*.json")):
+            ledger.put_message(read_json(sidecar))
         docs = [read_json(s) for s in stored]
         record_stored(campaign, ledger, docs, key=key, progress=progress)
         ledger.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -174,14 +174,34 @@ def campaign_rebuild(campaign_dir: Path | None, key_file: Path | None) -> None:
 
 
 @click.command(context_settings=CONTEXT)
-@click.argument("paths", nargs=-1, required=True)
+@click.argument("paths", nargs=-1)
 @click.option(
     "--received-at",
     help="When these files were received (YYYY-MM-DD or an ISO time) [default: each file's "
-    "modification time, recorded as such].",
+    "modification time, recorded as such; a message's own date for mail].",
 )
 @click.option(
     "--department", "assigned", help="Assign the file(s) to this 部门编码 by hand (unsigned files)."
+)
+@click.option(
+    "--imap", "use_imap", is_flag=True, help="Also read new messages from the IMAP folder."
+)
+@click.option(
+    "--since",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="With --imap: messages from this date.",
+)
+@click.option("--move-to", help="With --imap: move processed messages to this folder.")
+@click.option(
+    "--reply", is_flag=True, help="Reply to each new return's sender (what to fix, or a receipt)."
+)
+@click.option(
+    "--drafts",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="With --reply: write the replies as .eml drafts into DIR instead of sending.",
+)
+@click.option(
+    "--insecure", is_flag=True, help="Do not verify server certificates (test servers only)."
 )
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
@@ -193,6 +213,12 @@ def collect(
     paths: tuple[str, ...],
     received_at: str | None,
     assigned: str | None,
+    use_imap: bool,
+    since: Any,
+    move_to: str | None,
+    reply: bool,
+    drafts: Path | None,
+    insecure: bool,
     fmt: str,
     jobs: int | None,
     campaign_dir: Path | None,
@@ -200,22 +226,36 @@ def collect(
 ) -> None:
     """Take returned files into the campaign: store, verify, match, record.
 
-    PATHS are files, folders and .zip files. Each workbook is kept in inbox/ exactly as
-    received (the same bytes twice are one return), verified, matched to a department
-    (a valid signed issue id of this campaign decides; otherwise 表头, then the file
-    name) and recorded in the ledger; returns with findings get an annotated copy in
-    annotated/. Exit 0: every input recorded and every new return passed; 1: a return
-    to fix or an unmatched input; 2: usage error.
+    PATHS are files, folders, .zip files and saved messages (.eml). With --imap, new
+    messages of the campaign's IMAP folder too (read without marking them read). Each
+    workbook is kept in inbox/ exactly as received (the same bytes twice are one
+    return), verified, matched to a department (a valid signed issue id of this campaign
+    decides; otherwise a hand assignment, a reply to a message xltool sent, the sender's
+    address in the roster, 表头, then the file name) and recorded; returns with findings
+    get an annotated copy in annotated/. Exit 0: every input recorded and every new
+    return passed; 1: a return to fix, an unmatched input or a message without a
+    workbook; 2: usage error.
 
     \b
     Examples:
       xltool collect ~/下载/回收/
       xltool collect 商务局.xlsx --received-at 2025-03-02
       xltool collect 扫描件.xlsx --department 101
+      xltool collect --imap --reply
+      xltool collect 导出的邮件/*.eml --reply --drafts 回复草稿/
     """
     from .intake import collect as run
-    from .intake import exit_code
+    from .intake import exit_code, items_from_paths
+    from .sniff import Limits
 
+    if not paths and not use_imap:
+        raise XltoolError(
+            "请给出要收录的文件或文件夹，或用 --imap", "give files or folders, or --imap"
+        )
+    if (since or move_to) and not use_imap:
+        raise XltoolError(
+            "--since 和 --move-to 只用于 --imap", "--since and --move-to go with --imap"
+        )
     c = _open(campaign_dir)
     if received_at:
         from .intake import utc_iso
@@ -228,20 +268,338 @@ def collect(
                 f"--received-at '{received_at}' is not a date or an ISO time",
             ) from None
     key = c.key(key_file)
-    with progress(len(paths) * 2, t("progress_verify")) as advance:
-        outcomes = run(
-            c, paths, received_at=received_at, assigned=assigned, key=key, jobs=jobs,
-            progress=advance,
-        )  # fmt: skip
+    limits = Limits()
     lang = current_lang()
+    _warn_insecure(insecure)
+    messages, box, validity = [], None, 0
+    settings = None
+    if use_imap or reply or any(p.lower().endswith(".eml") for p in paths):
+        from .mail.fetch import items_from_eml
+
+        eml = [p for p in paths if p.lower().endswith(".eml")]
+        messages = items_from_eml(eml, limits) if eml else []
+        if use_imap or reply:
+            from .mail.settings import mail_settings
+
+            settings = mail_settings(c.config)
+        if use_imap:
+            from .mail.fetch import fetch_new
+            from .mail.settings import password
+
+            if settings is None or settings.imap is None:
+                _no_imap()
+            with c.ledger() as ledger:
+                fetched, box, validity = fetch_new(
+                    settings, ledger, password(settings.imap), limits,
+                    since=since.date() if since else None, insecure=insecure,
+                    readonly=move_to is None,
+                )  # fmt: skip
+            messages += fetched
+    files = [p for p in paths if not p.lower().endswith(".eml")]
+    items = items_from_paths(files, c, limits) if files else []
+    items += [item for m in messages for item in m.items]
+    try:
+        with progress(len(items), t("progress_verify")) as advance:
+            outcomes = run(
+                c, [], received_at=received_at, assigned=assigned, key=key, jobs=jobs,
+                items=items, progress=advance,
+            )  # fmt: skip
+        if box is not None and settings is not None and settings.imap is not None:
+            with c.ledger() as ledger:
+                done = [m.uid for m in messages if m.uid is not None]
+                if move_to:
+                    for uid in done:
+                        box.move(uid, move_to)
+                if done:
+                    ledger.set_imap_state(settings.imap.folder, validity, max(done))
+    finally:
+        if box is not None:
+            box.close()
+    replies = []
+    if reply:
+        replies = _reply(c, settings, outcomes, drafts, insecure)
+    empty = [m for m in messages if not m.has_workbook]
     if fmt == "json":
-        click.echo(dumps({"inputs": [o.to_json(lang) for o in outcomes]}))
+        click.echo(
+            dumps(
+                {
+                    "inputs": [o.to_json(lang) for o in outcomes],
+                    "messages_without_workbook": [
+                        {"source": m.source, "sender": m.sender, "subject": m.subject}
+                        for m in empty
+                    ],
+                    "replies": [r.to_json(lang) for r in replies],
+                }
+            )
+        )
     else:
         for o in outcomes:
             click.echo(visible(collect_line(o, lang)))
-        if not outcomes:
+        for m in empty:
+            click.echo(
+                visible(
+                    t(
+                        "mail_no_workbook",
+                        source=m.source,
+                        sender=m.sender or "?",
+                        subject=m.subject,
+                    )
+                )
+            )
+        for r in replies:
+            click.echo(visible(delivery_line(r, lang)))
+        if not outcomes and not empty:
             click.echo(t("collect_nothing"))
-    sys.exit(exit_code(outcomes))
+    code = exit_code(outcomes)
+    sys.exit(1 if empty or any(r.outcome == "send-failed" for r in replies) else code)
+
+
+def _no_imap() -> None:
+    raise XltoolError("campaign.yaml 中没有 mail.imap 设置", "campaign.yaml has no mail.imap")
+
+
+def _warn_insecure(insecure: bool) -> None:
+    if insecure:
+        click.secho(t("insecure"), err=True, fg="red", bold=True)
+
+
+def _reply(
+    c: Any, settings: Any, outcomes: list[Any], drafts: Path | None, insecure: bool
+) -> list[Any]:
+    from .mail.jobs import Mailer, reply
+    from .mail.settings import password
+
+    new = {o.sha256 for o in outcomes if o.new and o.sha256}
+    with c.ledger() as ledger:
+        rows = []
+        sidecars = {}
+        for sidecar in c.inbox.glob("*.json"):
+            from .campaign import read_json
+
+            doc = read_json(sidecar)
+            if doc.get("sha256") in new:
+                sidecars[doc["sha256"]] = doc
+        for row in ledger.returns():
+            if row.sha256 in sidecars:
+                doc = sidecars[row.sha256]
+                rows.append(
+                    {
+                        **doc,
+                        **{k: getattr(row, k) for k in ("code", "status", "errors", "warnings",
+                                                         "execution_rate", "score", "annotated")},
+                        "findings": json_dumps(row.findings),
+                    }
+                )  # fmt: skip
+        mailer = Mailer(
+            c, settings, ledger, password=lambda: password(settings.smtp), drafts=drafts,
+            insecure=insecure,
+        )  # fmt: skip
+        try:
+            return reply(mailer, rows, {r["sha256"]: r.get("subject") or "" for r in rows})
+        finally:
+            mailer.close()
+
+
+def json_dumps(value: Any) -> str:
+    import json
+
+    return json.dumps(value, ensure_ascii=False)
+
+
+def delivery_line(d: Any, lang: str) -> str:
+    from .mail.jobs import DELIVERY
+
+    zh = lang == "zh"
+    kinds = {
+        "issue": ("发表", "form"), "remind": ("提醒", "reminder"),
+        "reply-fix": ("修改通知", "what to fix"), "reply-ok": ("回执", "receipt"),
+    }  # fmt: skip
+    outcomes = {
+        **DELIVERY,
+        "skipped": ("跳过", "skipped"), "drafted": ("已生成草稿", "drafted"),
+        "dry-run": ("将发送（试运行）", "would send (dry run)"),
+    }  # fmt: skip
+    kind = kinds[d.kind][0 if zh else 1]
+    outcome = outcomes[d.outcome][0 if zh else 1]
+    who = f"{d.code} {d.department}".strip() or ", ".join(d.to)
+    to = "、".join(d.to) if zh else ", ".join(d.to)
+    line = (
+        f"{who}：{kind} {outcome}" + (f"（{to}）" if to else "")
+        if zh
+        else f"{who}: {kind} {outcome}" + (f" ({to})" if to else "")
+    )
+    if d.refused:
+        refused = "；".join(f"{a} {w}" for a, w in d.refused.items())
+        line += f"；被拒收：{refused}" if zh else f"; refused: {refused}"
+    if d.reason:
+        line += ("；" if zh else "; ") + d.reason[0 if zh else 1]
+    if d.file:
+        line += f" → {d.file}"
+    return line
+
+
+@click.command(context_settings=CONTEXT)
+@click.option("--only", multiple=True, help="Only this 部门编码 (repeat for more).")
+@click.option("--resend", is_flag=True, help="Send again to departments mailed before.")
+@click.option("--dry-run", is_flag=True, help="Say what would be sent; send and write nothing.")
+@click.option(
+    "--drafts",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write .eml drafts (X-Unsent: 1, Outlook opens them as drafts) into DIR instead.",
+)
+@click.option(
+    "--rate",
+    type=click.FloatRange(0.1, 6000),
+    help="Messages per minute [default: 20, or mail.rate].",
+)
+@click.option(
+    "--insecure", is_flag=True, help="Do not verify the server's certificate (test servers only)."
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@campaign_option
+def send(
+    only: tuple[str, ...],
+    resend: bool,
+    dry_run: bool,
+    drafts: Path | None,
+    rate: float | None,
+    insecure: bool,
+    fmt: str,
+    campaign_dir: Path | None,
+) -> None:
+    """Mail each department its issued form: one message per department, every roster
+    address in To. Sends each department once (unless --resend); a run that was
+    interrupted is resumed without mailing anyone twice. Exit 1 when any department was
+    not sent.
+
+    \b
+    Examples:
+      xltool send --dry-run
+      xltool send
+      xltool send --only 101 --only 102 --resend
+      xltool send --drafts 草稿/            # to send from Outlook or Foxmail
+    """
+    from .mail.jobs import send_forms
+
+    outcomes = _mail_run(
+        campaign_dir, drafts, dry_run, rate, insecure,
+        lambda m: send_forms(m, only=list(only) or None, resend=resend),
+    )  # fmt: skip
+    _report(outcomes, fmt)
+    failed = [d for d in outcomes if d.outcome in ("not-sent", "send-failed", "unknown")]
+    sys.exit(1 if failed else 0)
+
+
+@click.command(context_settings=CONTEXT)
+@click.option(
+    "--status",
+    "statuses",
+    default="missing,overdue,to-fix",
+    show_default=True,
+    help="Which departments: missing, overdue, to-fix (comma-separated).",
+)
+@click.option(
+    "--min-interval",
+    type=click.IntRange(0, 365),
+    default=3,
+    show_default=True,
+    help="Days between two reminders.",
+)
+@click.option("--force", is_flag=True, help="Remind even within --min-interval.")
+@click.option("--dry-run", is_flag=True, help="Say who would be reminded; send and write nothing.")
+@click.option(
+    "--drafts",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write .eml drafts into DIR instead.",
+)
+@click.option("--rate", type=click.FloatRange(0.1, 6000), help="Messages per minute.")
+@click.option(
+    "--insecure", is_flag=True, help="Do not verify the server's certificate (test servers only)."
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@campaign_option
+def remind(
+    statuses: str,
+    min_interval: int,
+    force: bool,
+    dry_run: bool,
+    drafts: Path | None,
+    rate: float | None,
+    insecure: bool,
+    fmt: str,
+    campaign_dir: Path | None,
+) -> None:
+    """Remind the departments that have not returned, or must fix their return.
+
+    Exempt departments are never reminded; a department is reminded at most once per
+    --min-interval days unless --force. `status` shows the last reminder.
+
+    \b
+    Examples:
+      xltool remind --dry-run
+      xltool remind --status overdue
+      xltool remind --drafts 提醒草稿/
+    """
+    from datetime import timedelta
+
+    from .mail.jobs import remind as run
+
+    wanted = [s.strip() for s in statuses.split(",") if s.strip()]
+    bad = [s for s in wanted if s not in ("missing", "overdue", "to-fix")]
+    if bad:
+        raise XltoolError(
+            f"--status 只能是 missing、overdue、to-fix，现为 {'、'.join(bad)}",
+            f"--status takes missing, overdue, to-fix; not {', '.join(bad)}",
+        )
+    outcomes = _mail_run(
+        campaign_dir, drafts, dry_run, rate, insecure,
+        lambda m: run(m, wanted, min_interval=timedelta(days=min_interval), force=force),
+    )  # fmt: skip
+    _report(outcomes, fmt)
+    sys.exit(1 if any(d.outcome in ("not-sent", "send-failed") for d in outcomes) else 0)
+
+
+def _mail_run(
+    campaign_dir: Path | None,
+    drafts: Path | None,
+    dry_run: bool,
+    rate: float | None,
+    insecure: bool,
+    job: Any,
+) -> list[Any]:
+    import dataclasses
+
+    from .mail.jobs import Mailer
+    from .mail.settings import mail_settings, password
+
+    c = _open(campaign_dir)
+    settings = mail_settings(c.config)
+    if rate is not None:
+        settings = dataclasses.replace(settings, rate=rate)
+    _warn_insecure(insecure)
+    with c.ledger() as ledger:
+        mailer = Mailer(
+            c, settings, ledger,
+            password=lambda: password(settings.smtp) if settings.smtp else None,
+            drafts=drafts, dry_run=dry_run, insecure=insecure,
+        )  # fmt: skip
+        try:
+            return job(mailer)
+        finally:
+            mailer.close()
+
+
+def _report(outcomes: list[Any], fmt: str) -> None:
+    lang = current_lang()
+    if fmt == "json":
+        click.echo(dumps({"messages": [d.to_json(lang) for d in outcomes]}))
+        return
+    for d in outcomes:
+        click.echo(visible(delivery_line(d, lang)))
 
 
 def collect_line(o: Any, lang: str) -> str:
@@ -250,15 +608,9 @@ def collect_line(o: Any, lang: str) -> str:
     if not o.recorded:
         reason = o.reason[0 if zh else 1] if o.reason else ""
         return f"{name}：未收录（{reason}）" if zh else f"{name}: not recorded ({reason})"
-    how = {
-        "zh": {"signature": "签名", "hand": "手工指定", "header": "表头", "file-name": "文件名"},
-        "en": {
-            "signature": "signature",
-            "hand": "by hand",
-            "header": "header",
-            "file-name": "file name",
-        },
-    }[lang].get(o.matched_by or "", "")
+    from .render.status import MATCHED
+
+    how = MATCHED[lang].get(o.matched_by or "", "")
     status = {
         "zh": {"ok": "通过", "invalid": "待修改", "unreadable": "待修改（无法读取）"},
         "en": {"ok": "passed", "invalid": "to fix", "unreadable": "to fix (unreadable)"},
@@ -369,6 +721,5 @@ def campaign_summary(
 
 
 def register(main: click.Group) -> None:
-    main.add_command(campaign)
-    main.add_command(collect)
-    main.add_command(status)
+    for command in (campaign, collect, status, send, remind):
+        main.add_command(command)

@@ -46,6 +46,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "campaign_exempt": ("{code} 已设为免报", "{code} is exempt"),
     "collect_nothing": ("没有找到要收录的文件", "nothing to collect"),
+    "mail_no_workbook": (
+        "{source}：来自 {sender} 的邮件「{subject}」没有附带工作簿",
+        "{source}: the message from {sender}, '{subject}', carries no workbook",
+    ),
+    "insecure": (
+        "警告：--insecure 关闭了服务器证书校验，连接可能被冒充；只可用于测试服务器！",
+        "WARNING: --insecure turns certificate checks off; anyone could pose as the server. Test servers only!",
+    ),
     "issued_many": ("已生成 {n} 个工作簿，位于 {dir}", "Wrote {n} workbooks to {dir}"),
 }
 

@@ -54,6 +54,9 @@ class Item:
     sender: str | None = None
     message_id: str | None = None
     received_at: str | None = None  # from the message, when there is one
+    in_reply_to: str | None = None
+    references: list[str] = field(default_factory=list)
+    subject: str | None = None
 
 
 @dataclass
@@ -190,6 +193,9 @@ def zip_members(item: Item, limits: Limits) -> Iterable[Item]:
                 sender=item.sender,
                 message_id=item.message_id,
                 received_at=item.received_at,
+                in_reply_to=item.in_reply_to,
+                references=item.references,
+                subject=item.subject,
             )
             total += info.file_size
             too_big = info.file_size > limits.max_bytes or total > limits.max_total_size
@@ -277,6 +283,9 @@ def store(
         "source": shown_path(item.source),
         "sender": item.sender,
         "message_id": item.message_id,
+        "in_reply_to": item.in_reply_to,
+        "references": item.references,
+        "subject": item.subject,
         "assigned": assigned,
     }
     try:
@@ -376,8 +385,17 @@ class Matcher:
 
     def __init__(self, campaign: Campaign, ledger: Ledger) -> None:
         self.issued = {r["issue_id"]: r["code"] for r in ledger.issued()}
-        self.departments = {d["code"]: d["department"] for d in campaign.departments()}
+        docs = campaign.departments()
+        self.departments = {d["code"]: d["department"] for d in docs}
         self.by_name = {name: code for code, name in self.departments.items()}
+        self.sent = {r["message_id"]: r["code"] for r in ledger.messages() if r["code"]}
+        by_address: dict[str, set[str]] = {}
+        for d in docs:
+            for address in d.get("emails") or []:
+                by_address.setdefault(address.lower(), set()).add(d["code"])
+        # an address shared by several departments (one accountant for several units)
+        # decides nothing
+        self.by_sender = {a: codes.pop() for a, codes in by_address.items() if len(codes) == 1}
 
     def by_file_name(self, stem: str) -> str | None:
         """One department named by a file name: by its code, else by its name (the
@@ -397,6 +415,12 @@ class Matcher:
             return self.issued[result.issue_id], "signature", None
         if doc.get("assigned") in self.departments:
             return doc["assigned"], "hand", None
+        for ref in [doc.get("in_reply_to"), *reversed(doc.get("references") or [])]:
+            if ref and self.sent.get(ref) in self.departments:
+                return self.sent[ref], "reply", None
+        sender = (doc.get("sender") or "").lower()
+        if sender in self.by_sender:
+            return self.by_sender[sender], "sender", None
         fields = (result.data or {}).get("fields", {})
         code = str(fields.get("code") or "").strip()
         name = str(fields.get("department") or "").strip()

@@ -11,11 +11,11 @@ import json
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # Each migration takes the ledger from version N-1 to N; never edited once released.
 MIGRATIONS: dict[int, str] = {
@@ -69,6 +69,26 @@ MIGRATIONS: dict[int, str] = {
         detail TEXT
     );
     """,
+    2: """
+    CREATE TABLE messages(
+        message_id TEXT PRIMARY KEY,
+        code TEXT,
+        kind TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        detail TEXT,
+        return_sha TEXT,
+        file TEXT
+    );
+    CREATE INDEX messages_code ON messages(code, kind);
+    CREATE INDEX messages_return ON messages(return_sha);
+    CREATE TABLE imap_state(
+        mailbox TEXT PRIMARY KEY,
+        uidvalidity INTEGER NOT NULL,
+        last_uid INTEGER NOT NULL
+    );
+    """,
 }
 
 
@@ -96,6 +116,8 @@ class ReturnRow:
     totals: dict[str, Any] | None
     annotated: str | None
     unmatched_reason: str | None
+    findings: list[dict[str, Any]] = field(default_factory=list)
+    message_id: str | None = None
 
 
 class Ledger:
@@ -248,9 +270,59 @@ class Ledger:
                 totals=json.loads(r["totals"]) if r["totals"] else None,
                 annotated=r["annotated"],
                 unmatched_reason=r["unmatched_reason"],
+                findings=json.loads(r["findings"]) if r["findings"] else [],
+                message_id=r["message_id"],
             )
             for r in rows
         ]
+
+    # --- mail ---------------------------------------------------------------------------
+
+    def put_message(self, doc: dict[str, Any]) -> None:
+        """A message's latest state (from its outbox sidecar): one row per Message-ID."""
+        with self.transaction() as db:
+            db.execute(
+                """INSERT INTO messages(message_id, code, kind, created_at, updated_at, outcome,
+                   detail, return_sha, file) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                   ON CONFLICT(message_id) DO UPDATE SET outcome=excluded.outcome,
+                   detail=excluded.detail, updated_at=excluded.updated_at""",
+                (
+                    doc["message_id"],
+                    doc.get("code"),
+                    doc["kind"],
+                    doc["created_at"],
+                    doc.get("updated_at") or doc["created_at"],
+                    doc["outcome"],
+                    json.dumps(
+                        {k: doc.get(k) for k in ("to", "refused", "error", "subject")},
+                        ensure_ascii=False,
+                    ),
+                    doc.get("return_sha"),
+                    doc.get("file"),
+                ),
+            )
+            self._event(db, f"mail-{doc['outcome']}", doc.get("code"), doc["message_id"])
+
+    def messages(self, kind: str | None = None) -> list[sqlite3.Row]:
+        if kind is None:
+            return list(self.db.execute("SELECT * FROM messages ORDER BY created_at"))
+        return list(
+            self.db.execute("SELECT * FROM messages WHERE kind=? ORDER BY created_at", (kind,))
+        )
+
+    def imap_state(self, mailbox: str) -> tuple[int, int] | None:
+        row = self.db.execute(
+            "SELECT uidvalidity, last_uid FROM imap_state WHERE mailbox=?", (mailbox,)
+        ).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def set_imap_state(self, mailbox: str, uidvalidity: int, last_uid: int) -> None:
+        with self.transaction() as db:
+            db.execute(
+                """INSERT INTO imap_state VALUES (?, ?, ?) ON CONFLICT(mailbox)
+                   DO UPDATE SET uidvalidity=excluded.uidvalidity, last_uid=excluded.last_uid""",
+                (mailbox, uidvalidity, last_uid),
+            )
 
     def event(self, kind: str, code: str | None, detail: str) -> None:
         with self.transaction() as db:

@@ -38,6 +38,8 @@ class DepartmentStatus:
     current: ReturnRow | None = None
     last_passed: ReturnRow | None = None
     exempt_reason: str | None = None
+    delivery: str = "not-sent"  # not-sent | sent | send-failed | unknown (see mail.jobs)
+    last_reminder: str | None = None
 
     def label(self, lang: str = "zh") -> str:
         zh, en = STATUSES[self.status]
@@ -82,6 +84,8 @@ class CampaignStatus:
                     "status_label": d.label(lang),
                     "exempt_reason": d.exempt_reason,
                     "issued_at": d.issued_at,
+                    "delivery": d.delivery,
+                    "last_reminder": d.last_reminder,
                     "returns": len(d.returns),
                     "current": self._return(d.current),
                     "last_passed": self._return(d.last_passed),
@@ -129,6 +133,9 @@ def campaign_status(
     issued: dict[str, str] = {}
     for row in ledger.issued():
         issued.setdefault(row["code"], row["issued_at"])
+    from .mail.jobs import delivery_of, last_reminders
+
+    delivery, reminded = delivery_of(ledger), last_reminders(ledger)
     out = []
     for d in ledger.departments():
         mine = [r for r in returns if r.code == d["code"]]
@@ -154,6 +161,8 @@ def campaign_status(
                 current=current,
                 last_passed=passed,
                 exempt_reason=d["exempt_reason"],
+                delivery=delivery.get(d["code"], "not-sent"),
+                last_reminder=reminded.get(d["code"]),
             )
         )
     return CampaignStatus(campaign, out, [r for r in returns if r.code is None], end)

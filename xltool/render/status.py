@@ -33,21 +33,19 @@ FILLS = {
 }
 HEAD = {
     "zh": ["部门编码", "部门名称", "联系人", "电子邮箱", "状态", "发放时间", "报送次数",
-           "最近报送时间", "逾期", "匹配方式", "错误", "警告", "执行率", "总分", "最近通过的文件"],
+           "最近报送时间", "逾期", "匹配方式", "错误", "警告", "执行率", "总分", "最近通过的文件",
+           "发送", "最近提醒"],
     "en": ["code", "department", "contact", "email", "status", "issued", "returns",
            "last received", "late", "matched by", "errors", "warnings", "rate", "score",
-           "last passed file"],
+           "last passed file", "delivery", "last reminder"],
 }  # fmt: skip
 MATCHED = {
-    "zh": {"signature": "签名", "hand": "手工指定", "header": "表头", "file-name": "文件名"},
-    "en": {
-        "signature": "signature",
-        "hand": "by hand",
-        "header": "header",
-        "file-name": "file name",
-    },
-}
-WIDTHS = [9, 16, 9, 42, 11, 11, 6, 16, 5, 9, 5, 5, 8, 6, 24]
+    "zh": {"signature": "签名", "hand": "手工指定", "reply": "回复邮件", "sender": "发件人",
+           "header": "表头", "file-name": "文件名"},
+    "en": {"signature": "signature", "hand": "by hand", "reply": "reply", "sender": "sender",
+           "header": "header", "file-name": "file name"},
+}  # fmt: skip
+WIDTHS = [9, 16, 9, 42, 11, 11, 6, 16, 5, 9, 5, 5, 8, 6, 24, 9, 16]
 
 
 def _cells(st: CampaignStatus, d: DepartmentStatus, lang: str) -> list[Any]:
@@ -68,7 +66,16 @@ def _cells(st: CampaignStatus, d: DepartmentStatus, lang: str) -> list[Any]:
         cur.execution_rate if cur and cur.execution_rate is not None else "",
         cur.score if cur and cur.score is not None else "",
         (d.last_passed.original_name or d.last_passed.file) if d.last_passed else "",
+        _delivery(d.delivery, lang),
+        _local(st, d.last_reminder) if d.last_reminder else "",
     ]
+
+
+def _delivery(code: str, lang: str) -> str:
+    from ..mail.jobs import DELIVERY
+
+    zh, en = DELIVERY[code]
+    return zh if lang == "zh" else en
 
 
 def _local(st: CampaignStatus, when: str) -> str:

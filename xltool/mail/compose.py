@@ -1,0 +1,129 @@
+"""Messages as Outlook and Foxmail show them, Chinese names intact: UTF-8 bodies, the
+subject per RFC 2047, the attachment's name both per RFC 2231 (``filename*``) and as an
+RFC 2047 ``name`` parameter (what Outlook and Foxmail read), the xlsx MIME type, a
+Message-ID, and headers naming the campaign's form. Text comes from Jinja2 templates
+(``templates/mail/``), overridable by files of the same name in the campaign's
+``mail/`` folder. Every message sent or drafted is kept in ``outbox/`` with a sidecar.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from email import policy
+from email.header import Header
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr, make_msgid
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from ..campaign import Campaign, now_iso, read_json, write_json
+from ..safeio import write_atomic
+from ..spec import templates_dir
+from .settings import MailSettings
+
+XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+KINDS = ("issue", "remind", "reply-fix", "reply-ok")
+
+
+def render(campaign: Campaign, kind: str, **context: Any) -> tuple[str, str]:
+    """(subject, body) of a message kind: the template's first line is the subject."""
+    folders = [campaign.root / "mail", templates_dir() / "mail"]
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader([str(f) for f in folders if f.is_dir()]),
+        autoescape=False,  # plain text mail, never HTML
+        undefined=jinja2.ChainableUndefined,
+        keep_trailing_newline=True,
+    )
+    text = env.get_template(f"{kind}.j2").render(**context)
+    subject, _, body = text.partition("\n")
+    return " ".join(subject.split()), body.lstrip("\n")
+
+
+def message(
+    settings: MailSettings,
+    to: list[str],
+    subject: str,
+    body: str,
+    *,
+    attachment: tuple[str, bytes] | None = None,
+    headers: dict[str, str] | None = None,
+    in_reply_to: str | None = None,
+    references: list[str] | None = None,
+) -> EmailMessage:
+    msg = EmailMessage(policy=policy.SMTP)
+    msg["From"] = formataddr((settings.from_name, settings.from_address), charset="utf-8")
+    msg["To"] = ", ".join(to)
+    msg["Subject"] = subject
+    msg["Date"] = format_datetime(datetime.now(UTC))
+    domain = settings.from_address.rpartition("@")[2] or "xltool.invalid"
+    msg["Message-ID"] = make_msgid(domain=domain)
+    if in_reply_to:
+        msg["In-Reply-To"] = in_reply_to
+        msg["References"] = " ".join([*(references or []), in_reply_to])
+    for name, value in (headers or {}).items():
+        msg[name] = value
+    msg.set_content(body, charset="utf-8", cte="base64")
+    if attachment is not None:
+        name, data = attachment
+        msg.add_attachment(data, maintype=XLSX_TYPE[0], subtype=XLSX_TYPE[1], filename=name)
+        part = list(msg.iter_attachments())[-1]
+        # RFC 2231 filename* is in Content-Disposition already; Outlook and Foxmail read
+        # the RFC 2047 "name" of Content-Type.
+        part.set_param("name", Header(name, "utf-8").encode(), header="Content-Type")
+    return msg
+
+
+def as_draft(msg: EmailMessage) -> bytes:
+    """An .eml Outlook opens as an unsent draft."""
+    draft = EmailMessage(policy=policy.SMTP)
+    for name, value in msg.items():
+        draft[name] = value
+    draft["X-Unsent"] = "1"
+    draft.set_payload(msg.get_payload())
+    return draft.as_bytes()
+
+
+def message_file(message_id: str) -> str:
+    """A file name for a Message-ID on every system."""
+    return re.sub(r"[^A-Za-z0-9._@-]", "_", message_id.strip("<>"))
+
+
+class Outbox:
+    """``outbox/<message-id>.eml`` and its sidecar: what was sent or drafted, to whom,
+    for which department, and the outcome, recorded before and after each send."""
+
+    def __init__(self, campaign: Campaign) -> None:
+        self.folder = campaign.root / "outbox"
+        self.folder.mkdir(exist_ok=True)
+
+    def record(self, msg: EmailMessage, doc: dict[str, Any]) -> dict[str, Any]:
+        base = message_file(msg["Message-ID"])
+        eml = self.folder / f"{base}.eml"
+        if not eml.exists():
+            data = msg.as_bytes()
+            write_atomic(eml, lambda h: h.write(data))
+        doc = {
+            "message_id": msg["Message-ID"],
+            "file": eml.name,
+            "subject": str(msg["Subject"]),
+            "to": [a.strip() for a in str(msg["To"]).split(",") if a.strip()],
+            "created_at": doc.get("created_at") or now_iso(),
+            "updated_at": now_iso(),
+            **doc,
+        }
+        write_json(self.folder / f"{base}.json", doc)
+        return doc
+
+    def sidecars(self) -> list[dict[str, Any]]:
+        return [read_json(p) for p in sorted(self.folder.glob("*.json"))]
+
+
+def read_message(path: Path) -> EmailMessage:
+    from email import message_from_bytes
+
+    msg = message_from_bytes(path.read_bytes(), policy=policy.SMTP)
+    assert isinstance(msg, EmailMessage)
+    return msg

@@ -1,0 +1,347 @@
+"""What departments send back: messages from an IMAP mailbox (read by UID with
+``BODY.PEEK``, so nothing is marked read; nothing moved or deleted unless asked) or
+saved as ``.eml`` files, taken apart into the workbooks they carry.
+
+The MIME walk copes with what real clients send: nested multiparts, forwarded
+``message/rfc822`` parts, RFC 2231 and RFC 2047 file names, raw GBK bytes in headers
+(Foxmail, older Outlook), a missing file name, ``.zip`` attachments, ``.xls``/``.et``
+(recorded with their finding), and oversized attachments (listed, not read). A
+workbook is told by its content, never by its name.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import email
+import imaplib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date
+from email import policy
+from email.message import Message
+from email.utils import getaddresses, parsedate_to_datetime
+
+from ..errors import XltoolError
+from ..intake import Item, is_plain_zip, zip_members
+from ..ledger import Ledger
+from ..sniff import Limits, MiB
+from .settings import MailSettings, Server, tls_context
+
+MAX_MESSAGE = 100 * MiB
+_CFB = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_SPREADSHEET_NAME = re.compile(r"\.(xlsx|xlsm|xls|xlsb|et|ett|ods)$", re.I)
+
+
+@dataclass
+class Inbound:
+    """One message and the inputs it gave."""
+
+    source: str
+    sender: str | None
+    message_id: str | None
+    subject: str
+    items: list[Item] = field(default_factory=list)
+    uid: int | None = None
+
+    @property
+    def has_workbook(self) -> bool:
+        return bool(self.items)
+
+
+def _header(msg: Message, name: str) -> str:
+    """A header as text; raw 8-bit bytes (GBK from Foxmail) read as GB18030."""
+    try:
+        value = msg.get(name)
+    except Exception:  # a malformed header is no reason to lose the message
+        return ""
+    return _fix_text(str(value)) if value is not None else ""
+
+
+def _fix_text(text: str) -> str:
+    if any("\udc80" <= ch <= "\udcff" for ch in text):
+        raw = text.encode("utf-8", "surrogateescape")
+        for encoding in ("utf-8", "gb18030"):
+            try:
+                return raw.decode(encoding)
+            except UnicodeDecodeError:
+                continue
+        return raw.decode("utf-8", "replace")
+    return text
+
+
+def _filename(part: Message) -> str | None:
+    try:
+        name = part.get_filename()
+    except Exception:
+        name = None
+    if not name:
+        # some clients put it in Content-Type's name only
+        try:
+            name = part.get_param("name")
+            if isinstance(name, tuple):
+                name = email.utils.collapse_rfc2231_value(name)
+        except Exception:
+            name = None
+    if name:
+        name = _fix_text(str(name))
+        from email.header import decode_header, make_header
+
+        if "=?" in name:  # an RFC 2047 word the parser left encoded
+            with contextlib.suppress(Exception):
+                name = str(make_header(decode_header(name)))
+        return name.replace("\\", "/").rsplit("/", 1)[-1].strip() or None
+    return None
+
+
+def parse_message(raw: bytes, source: str, limits: Limits) -> Inbound:
+    msg = email.message_from_bytes(raw, policy=policy.default)
+    senders = getaddresses([_header(msg, "From")])
+    sender = senders[0][1].lower() if senders and senders[0][1] else None
+    inbound = Inbound(
+        source=source,
+        sender=sender,
+        message_id=_header(msg, "Message-ID").strip() or None,
+        subject=_header(msg, "Subject"),
+    )
+    received = None
+    try:
+        when = parsedate_to_datetime(_header(msg, "Date"))
+        received = (when if when.tzinfo else when.replace(tzinfo=UTC)).isoformat()
+    except (TypeError, ValueError, IndexError):
+        pass
+    refs = re.findall(r"<[^<>\s]+>", _header(msg, "References"))
+    in_reply_to = (re.findall(r"<[^<>\s]+>", _header(msg, "In-Reply-To")) or [None])[0]
+    n = 0
+    for part in msg.walk():
+        if part.is_multipart() or part.get_content_maintype() == "message":
+            continue
+        name = _filename(part)
+        if part.get_content_maintype() == "text" and not name:
+            continue
+        try:
+            data = part.get_payload(decode=True)
+        except Exception:
+            data = None
+        if not isinstance(data, bytes | bytearray) or not data:
+            continue
+        n += 1
+        item = Item(
+            original_name=name or f"附件{n}",
+            source=f"{source}#{name or n}",
+            sender=sender,
+            message_id=inbound.message_id,
+            received_at=received,
+            in_reply_to=in_reply_to,
+            references=refs,
+            subject=inbound.subject,
+        )
+        if len(data) > limits.max_bytes:
+            if _SPREADSHEET_NAME.search(name or "") or bytes(data[:2]) == b"PK":
+                item.problem = (
+                    f"附件 {len(data) / MiB:.1f} MiB，超过 {limits.max_bytes / MiB:g} MiB 上限，未读取",
+                    f"an attachment of {len(data) / MiB:.1f} MiB, over the bound; not read",
+                )
+                inbound.items.append(item)
+            continue
+        item.data = bytes(data)
+        kind = workbook_kind(item.data, name)
+        if kind == "zip":
+            inbound.items.extend(zip_members(item, limits))
+        elif kind is not None:
+            if not name:
+                item.original_name = f"附件{n}.{kind}"
+            inbound.items.append(item)
+    return inbound
+
+
+def workbook_kind(data: bytes, name: str | None) -> str | None:
+    """What an attachment is, by its content: a workbook (its extension), a zip of
+    files, or None (a picture, a Word file, a signature …)."""
+    if data[:4] == b"PK\x03\x04":
+        if is_plain_zip(data):
+            return "zip"
+        head = data[:65536]
+        if b"opendocument.spreadsheet" in head:
+            return "ods"
+        if b"[Content_Types].xml" in data and (b"xl/" in data or b"spreadsheetml" in head):
+            return "xlsx"
+        return None
+    if data[:8] == _CFB:
+        if (
+            _SPREADSHEET_NAME.search(name or "")
+            or b"W\x00o\x00r\x00k\x00b\x00o\x00o\x00k" in data
+            or b"E\x00n\x00c\x00r\x00y\x00p\x00t\x00e\x00d\x00P" in data
+        ):
+            suffix = (name or "").rsplit(".", 1)[-1].lower() if name and "." in name else "xls"
+            return suffix
+        return None
+    return None
+
+
+def items_from_eml(paths: Iterable[str], limits: Limits) -> list[Inbound]:
+    from pathlib import Path
+
+    from ..safeio import read_input
+
+    out = []
+    for path in paths:
+        raw = read_input(Path(path), MAX_MESSAGE)
+        out.append(parse_message(raw, str(path), limits))
+    return out
+
+
+# --- IMAP ------------------------------------------------------------------------------------
+
+
+class Mailbox:
+    """One IMAP session on the campaign's folder."""
+
+    def __init__(self, server: Server, password: str | None, insecure: bool = False) -> None:
+        self.server = server
+        try:
+            if server.security == "ssl":
+                self.imap: imaplib.IMAP4 = imaplib.IMAP4_SSL(
+                    server.host, server.port, ssl_context=tls_context(server, insecure), timeout=60
+                )
+            else:
+                self.imap = imaplib.IMAP4(server.host, server.port, timeout=60)
+                if server.security == "starttls":
+                    self.imap.starttls(tls_context(server, insecure))
+            if server.user:
+                self.imap.login(server.user, password or "")
+        except imaplib.IMAP4.error as exc:
+            raise XltoolError(
+                f"IMAP 登录失败（{exc}）：请检查用户名和密码", f"IMAP login failed ({exc})"
+            ) from None
+        except OSError as exc:
+            raise XltoolError(
+                f"无法连接 IMAP 服务器 {server.host}:{server.port}（{exc}）",
+                f"cannot reach the IMAP server {server.host}:{server.port} ({exc})",
+            ) from None
+
+    def close(self) -> None:
+        with contextlib.suppress(imaplib.IMAP4.error, OSError):
+            self.imap.logout()
+
+    def __enter__(self) -> Mailbox:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def select(self, readonly: bool) -> int:
+        typ, _ = self.imap.select(_quote(self.server.folder), readonly=readonly)
+        if typ != "OK":
+            raise XltoolError(
+                f"IMAP 文件夹「{self.server.folder}」不存在",
+                f"no IMAP folder '{self.server.folder}'",
+            )
+        validity = self.imap.response("UIDVALIDITY")[1]
+        return int(validity[0]) if validity and validity[0] else 0
+
+    def new_uids(self, after: int, since: date | None) -> list[int]:
+        criteria = [f"UID {after + 1}:*"]
+        if since is not None:
+            criteria.append("SINCE " + since.strftime("%d-%b-%Y"))
+        typ, data = self.imap.uid("SEARCH", None, *criteria)
+        if typ != "OK":
+            return []
+        uids = [int(x) for x in (data[0] or b"").split()]
+        return sorted(u for u in uids if u > after)  # "n:*" always includes the last one
+
+    def size(self, uid: int) -> int:
+        typ, data = self.imap.uid("FETCH", str(uid), "(RFC822.SIZE)")
+        match = re.search(
+            rb"RFC822\.SIZE (\d+)", data[0] if data and isinstance(data[0], bytes) else b""
+        )
+        return int(match.group(1)) if typ == "OK" and match else 0
+
+    def fetch(self, uid: int) -> bytes | None:
+        """The whole message, without marking it read (BODY.PEEK)."""
+        typ, data = self.imap.uid("FETCH", str(uid), "(BODY.PEEK[])")
+        if typ != "OK":
+            return None
+        for part in data:
+            if isinstance(part, tuple) and len(part) == 2:
+                return part[1]
+        return None
+
+    def move(self, uid: int, folder: str) -> None:
+        self.imap.create(_quote(folder))  # fails harmlessly when it exists
+        typ, _ = self.imap.uid("MOVE", str(uid), _quote(folder))
+        if typ != "OK":  # no MOVE extension: copy, flag, expunge
+            self.imap.uid("COPY", str(uid), _quote(folder))
+            self.imap.uid("STORE", str(uid), "+FLAGS", "(\\Deleted)")
+            self.imap.expunge()
+
+
+def _quote(folder: str) -> str:
+    from imaplib import _quote as quote  # type: ignore[attr-defined]
+
+    return quote(_utf7(folder)) if not folder.isascii() or " " in folder else folder
+
+
+def _utf7(text: str) -> str:
+    """IMAP's modified UTF-7 for folder names such as 已处理."""
+    out, buf = [], ""
+
+    def flush() -> None:
+        nonlocal buf
+        if buf:
+            import base64
+
+            b = base64.b64encode(buf.encode("utf-16-be")).decode().rstrip("=").replace("/", ",")
+            out.append(f"&{b}-")
+            buf = ""
+
+    for ch in text:
+        if 0x20 <= ord(ch) <= 0x7E:
+            flush()
+            out.append("&-" if ch == "&" else ch)
+        else:
+            buf += ch
+    flush()
+    return "".join(out)
+
+
+def fetch_new(
+    settings: MailSettings,
+    ledger: Ledger,
+    password: str | None,
+    limits: Limits,
+    *,
+    since: date | None = None,
+    insecure: bool = False,
+    readonly: bool = True,
+) -> tuple[list[Inbound], Mailbox, int]:
+    """Every message after the last UID seen (all of them again after a UIDVALIDITY
+    change: content hashes keep returns from counting twice). Returns the messages, the
+    open mailbox (for --move-to) and the UIDVALIDITY."""
+    if settings.imap is None:
+        raise XltoolError("campaign.yaml 中没有 mail.imap 设置", "campaign.yaml has no mail.imap")
+    box = Mailbox(settings.imap, password, insecure)
+    validity = box.select(readonly=readonly)
+    state = ledger.imap_state(settings.imap.folder)
+    after = state[1] if state and state[0] == validity else 0
+    out = []
+    for uid in box.new_uids(after, since):
+        source = f"imap:{settings.imap.folder}/{uid}"
+        if box.size(uid) > MAX_MESSAGE:
+            inbound = Inbound(source, None, None, "", uid=uid)
+            inbound.items.append(
+                Item(
+                    original_name=f"邮件{uid}",
+                    source=source,
+                    problem=("邮件过大，未读取", "message too large; not read"),
+                )
+            )
+            out.append(inbound)
+            continue
+        raw = box.fetch(uid)
+        if raw is None:
+            continue
+        inbound = parse_message(raw, source, limits)
+        inbound.uid = uid
+        out.append(inbound)
+    return out, box, validity
