@@ -10,6 +10,8 @@ from xltool.model import FormData
 from xltool.spec import Spec, load_builtin
 from xltool.write import write_form
 
+from .mailservers import imap_server, smtp_server  # noqa: F401  (fixtures)
+
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "sample_workbooks"
 SEED_DATA = SAMPLES / "yuelu-commerce-2019.json"

@@ -26,6 +26,9 @@ from .settings import MailSettings
 
 XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 KINDS = ("issue", "remind", "reply-fix", "reply-ok")
+# CRLF, lines folded at 78; a header stored raw (the attachment's Content-Type, whose
+# MIME type alone is longer than a folded line) is written as it is, as Outlook does.
+POLICY = policy.SMTP.clone(refold_source="none")
 
 
 def render(campaign: Campaign, kind: str, **context: Any) -> tuple[str, str]:
@@ -53,7 +56,7 @@ def message(
     in_reply_to: str | None = None,
     references: list[str] | None = None,
 ) -> EmailMessage:
-    msg = EmailMessage(policy=policy.SMTP)
+    msg = EmailMessage(policy=POLICY)
     msg["From"] = formataddr((settings.from_name, settings.from_address), charset="utf-8")
     msg["To"] = ", ".join(to)
     msg["Subject"] = subject
@@ -71,14 +74,17 @@ def message(
         msg.add_attachment(data, maintype=XLSX_TYPE[0], subtype=XLSX_TYPE[1], filename=name)
         part = list(msg.iter_attachments())[-1]
         # RFC 2231 filename* is in Content-Disposition already; Outlook and Foxmail read
-        # the RFC 2047 "name" of Content-Type.
-        part.set_param("name", Header(name, "utf-8").encode(), header="Content-Type")
+        # the RFC 2047 "name" of Content-Type. Written raw, folded between encoded words:
+        # the email package would fold this header inside the MIME type itself.
+        words = Header(name, "utf-8").encode(maxlinelen=70, splitchars=" ", linesep="\r\n")
+        del part["Content-Type"]
+        part.set_raw("Content-Type", f'{XLSX_TYPE[0]}/{XLSX_TYPE[1]};\r\n name="{words}"')
     return msg
 
 
 def as_draft(msg: EmailMessage) -> bytes:
     """An .eml Outlook opens as an unsent draft."""
-    draft = EmailMessage(policy=policy.SMTP)
+    draft = EmailMessage(policy=POLICY)
     for name, value in msg.items():
         draft[name] = value
     draft["X-Unsent"] = "1"

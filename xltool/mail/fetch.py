@@ -49,13 +49,40 @@ class Inbound:
         return bool(self.items)
 
 
+def _raw(msg: Message, name: str) -> str | None:
+    """A header exactly as it came (8-bit bytes kept as surrogates), or None."""
+    for key, value in msg.raw_items():
+        if key.lower() == name.lower():
+            return str(value)
+    return None
+
+
+def _has_8bit(text: str | None) -> bool:
+    return bool(text) and any("\udc80" <= ch <= "\udcff" for ch in text)  # type: ignore[union-attr]
+
+
 def _header(msg: Message, name: str) -> str:
     """A header as text; raw 8-bit bytes (GBK from Foxmail) read as GB18030."""
+    raw = _raw(msg, name)
+    if _has_8bit(raw):
+        return " ".join(_fix_text(raw or "").split())
     try:
         value = msg.get(name)
     except Exception:  # a malformed header is no reason to lose the message
         return ""
     return _fix_text(str(value)) if value is not None else ""
+
+
+def _raw_param(msg: Message, header: str, param: str) -> str | None:
+    """A parameter of a header whose raw value holds 8-bit bytes (filename="第1局.xlsx"
+    in GBK): the parser would have replaced them."""
+    raw = _raw(msg, header)
+    if not _has_8bit(raw):
+        return None
+    match = re.search(rf'(?i)\b{param}\s*=\s*"([^"]*)"|\b{param}\s*=\s*([^;\s]+)', raw or "")
+    if not match:
+        return None
+    return _fix_text(match.group(1) or match.group(2))
 
 
 def _fix_text(text: str) -> str:
@@ -71,10 +98,14 @@ def _fix_text(text: str) -> str:
 
 
 def _filename(part: Message) -> str | None:
-    try:
-        name = part.get_filename()
-    except Exception:
-        name = None
+    name = _raw_param(part, "Content-Disposition", "filename") or _raw_param(
+        part, "Content-Type", "name"
+    )
+    if not name:
+        try:
+            name = part.get_filename()
+        except Exception:
+            name = None
     if not name:
         # some clients put it in Content-Type's name only
         try:
@@ -209,7 +240,7 @@ class Mailbox:
                 if server.security == "starttls":
                     self.imap.starttls(tls_context(server, insecure))
             if server.user:
-                self.imap.login(server.user, password or "")
+                _login(self.imap, server.user, password or "")
         except imaplib.IMAP4.error as exc:
             raise XltoolError(
                 f"IMAP 登录失败（{exc}）：请检查用户名和密码", f"IMAP login failed ({exc})"
@@ -276,10 +307,20 @@ class Mailbox:
             self.imap.expunge()
 
 
-def _quote(folder: str) -> str:
-    from imaplib import _quote as quote  # type: ignore[attr-defined]
+def _login(imap: imaplib.IMAP4, user: str, password: str) -> None:
+    """LOGIN; a password that is not ASCII goes as AUTHENTICATE PLAIN in UTF-8 (imaplib
+    would fail, quoting it in the error)."""
+    if user.isascii() and password.isascii():
+        imap.login(user, password)
+    else:
+        imap.authenticate("PLAIN", lambda _: b"\0" + user.encode() + b"\0" + password.encode())
 
-    return quote(_utf7(folder)) if not folder.isascii() or " " in folder else folder
+
+def _quote(folder: str) -> str:
+    """A folder name as an IMAP astring: modified UTF-7, quoted."""
+    name = _utf7(folder)
+    return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
 
 
 def _utf7(text: str) -> str:

@@ -24,6 +24,21 @@ class Sent:
     error: str | None = None
 
 
+def _login(conn: smtplib.SMTP, user: str, password: str) -> None:
+    """AUTH; a password that is not ASCII (smtplib would fail, quoting it in the
+    error) goes as AUTH PLAIN in UTF-8 (RFC 4616)."""
+    if user.isascii() and password.isascii():
+        conn.login(user, password)
+        return
+    import base64
+
+    conn.ehlo_or_helo_if_needed()
+    token = base64.b64encode(b"\0" + user.encode() + b"\0" + password.encode()).decode()
+    code, text = conn.docmd("AUTH", "PLAIN " + token)
+    if code not in (235, 503):
+        raise smtplib.SMTPAuthenticationError(code, text)
+
+
 def _words(code: int, text: bytes | str) -> str:
     text = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
     return f"{code} {text}".strip()
@@ -74,7 +89,7 @@ class Smtp:
                 if s.security == "starttls":
                     conn.starttls(context=context)
             if s.user:
-                conn.login(s.user, self.password or "")
+                _login(conn, s.user, self.password or "")
         except smtplib.SMTPAuthenticationError as exc:
             raise XltoolError(
                 f"SMTP 登录失败（{_words(exc.smtp_code, exc.smtp_error)}）：请检查用户名和密码",
