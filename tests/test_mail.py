@@ -205,6 +205,16 @@ def test_a_whole_round_by_mail(tmp_path: Path, smtp_server: Any, imap_server: An
     invoke("send", "--campaign", str(folder))
     sent = {m.rcpt_tos[0]: parsed(m.data) for m in smtp_server.messages}
     assert len(sent) == 12
+    for i in range(1, 13):  # each department: its addresses, its subject, its own form
+        msg = sent[f"d{i}@dept.example.cn"]
+        assert msg["To"] == f"d{i}@dept.example.cn, office{i}@dept.example.cn"
+        assert name_of(i) in str(msg["Subject"])
+        issued = next((folder / "issued").glob(f"{code_of(i)}-*.xlsx"))
+        (att,) = list(msg.iter_attachments())
+        assert (
+            att.get_filename() == issued.name
+            and att.get_payload(decode=True) == issued.read_bytes()
+        )
 
     def msgid(i: int) -> str:
         return sent[f"d{i}@dept.example.cn"]["Message-ID"]
