@@ -20,7 +20,7 @@ import pytest
 from xltool.sniff import Limits
 from xltool.verify import Bounds, verify_paths
 
-from .faulty import seed_bytes
+from .faulty import _edit, _set, seed_bytes
 
 SHEET = "xl/worksheets/sheet1.xml"
 STYLES = "xl/styles.xml"
@@ -234,32 +234,11 @@ def encrypted(src: bytes) -> bytes:
     return out.getvalue()
 
 
-def _wb_edit(change: Callable[[Any], None]) -> Callable[[bytes], bytes]:
-    def make(src: bytes) -> bytes:
-        import openpyxl
-
-        wb = openpyxl.load_workbook(io.BytesIO(src))
-        change(wb)
-        out = io.BytesIO()
-        wb.save(out)
-        return out.getvalue()
-
-    return make
-
-
-def _set(**cells: object) -> Callable[[bytes], bytes]:
-    def change(wb: Any) -> None:
-        for ref, value in cells.items():
-            wb["自评表"][ref] = value
-
-    return _wb_edit(change)
-
-
 def _name(name: str, ref: str) -> Callable[[bytes], bytes]:
     def change(wb: Any) -> None:
         wb.defined_names[name].attr_text = ref
 
-    return _wb_edit(change)
+    return _edit(change)
 
 
 def _meta(key: str, value: str) -> Callable[[bytes], bytes]:
@@ -270,7 +249,7 @@ def _meta(key: str, value: str) -> Callable[[bytes], bytes]:
                 for cell in row[2:]:
                     cell.value = None
 
-    return _wb_edit(change)
+    return _edit(change)
 
 
 def _value(ref: str, value: str) -> Callable[[bytes], bytes]:
@@ -287,7 +266,7 @@ def _hide(state: str) -> Callable[[bytes], bytes]:
         wb.active = len(wb.sheetnames) - 1
         wb["自评表"].sheet_state = state
 
-    return _wb_edit(change)
+    return _edit(change)
 
 
 def _chain(wb: Any) -> None:
@@ -400,8 +379,8 @@ CORPUS: dict[str, tuple[Callable[[bytes], bytes], str]] = {
     "date-in-amount": (_set(D7=datetime.datetime(2020, 1, 1)), "not-a-number"),
     "bool-in-score": (_set(H13=True), "not-a-number"),
     "forged-saved-value": (FORGED, "input-formula"),
-    "formula-cycle": (_wb_edit(_cycle), "input-formula"),
-    "formula-300-deep-chain": (_wb_edit(_chain), "input-formula"),
+    "formula-cycle": (_edit(_cycle), "input-formula"),
+    "formula-300-deep-chain": (_edit(_chain), "input-formula"),
     "formula-500-parentheses": (_set(D7="=" + "(" * 500 + "1" + ")" * 500), "input-formula"),
     "formula-whole-sheet-sum": (_set(D7="=SUM(A1:XFD1048576)"), "input-formula"),
     "formula-other-sheet": (_set(D7="='填表说明'!A1*2"), "input-formula"),

@@ -438,26 +438,45 @@ def delivery_line(d: Any, lang: str) -> str:
     return line
 
 
+def mail_options(f: Any) -> Any:
+    """What every mailing command takes: drafts instead of sending, the rate, test
+    servers' certificates, the output format."""
+    for option in reversed(
+        [
+            click.option(
+                "--drafts",
+                type=click.Path(file_okay=False, path_type=Path),
+                help="Write .eml drafts (X-Unsent: 1: Outlook opens them as drafts) into DIR "
+                "instead of sending.",
+            ),
+            click.option(
+                "--rate",
+                type=click.FloatRange(0.1, 6000),
+                help="Messages per minute [default: mail.rate, else 20].",
+            ),
+            click.option(
+                "--insecure",
+                is_flag=True,
+                help="Do not verify the server's certificate (test servers only).",
+            ),
+            click.option(
+                "--format",
+                "fmt",
+                type=click.Choice(["text", "json"]),
+                default="text",
+                show_default=True,
+            ),
+        ]
+    ):
+        f = option(f)
+    return f
+
+
 @click.command(context_settings=CONTEXT)
 @click.option("--only", multiple=True, help="Only this 部门编码 (repeat for more).")
 @click.option("--resend", is_flag=True, help="Send again to departments mailed before.")
 @click.option("--dry-run", is_flag=True, help="Say what would be sent; send and write nothing.")
-@click.option(
-    "--drafts",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Write .eml drafts (X-Unsent: 1, Outlook opens them as drafts) into DIR instead.",
-)
-@click.option(
-    "--rate",
-    type=click.FloatRange(0.1, 6000),
-    help="Messages per minute [default: 20, or mail.rate].",
-)
-@click.option(
-    "--insecure", is_flag=True, help="Do not verify the server's certificate (test servers only)."
-)
-@click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
-)
+@mail_options
 @campaign_option
 def send(
     only: tuple[str, ...],
@@ -509,18 +528,7 @@ def send(
 )
 @click.option("--force", is_flag=True, help="Remind even within --min-interval.")
 @click.option("--dry-run", is_flag=True, help="Say who would be reminded; send and write nothing.")
-@click.option(
-    "--drafts",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Write .eml drafts into DIR instead.",
-)
-@click.option("--rate", type=click.FloatRange(0.1, 6000), help="Messages per minute.")
-@click.option(
-    "--insecure", is_flag=True, help="Do not verify the server's certificate (test servers only)."
-)
-@click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
-)
+@mail_options
 @campaign_option
 def remind(
     statuses: str,

@@ -322,7 +322,6 @@ def _quote(folder: str) -> str:
     return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-
 def _utf7(text: str) -> str:
     """IMAP's modified UTF-7 for folder names such as 已处理."""
     out, buf = [], ""

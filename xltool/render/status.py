@@ -141,17 +141,9 @@ def render_csv(st: CampaignStatus, lang: str) -> str:
 
 
 def write_xlsx(target: str | Path | IO[bytes], st: CampaignStatus, lang: str = "zh") -> None:
-    import xlsxwriter
+    from .summary import text_safe_workbook
 
-    wb = xlsxwriter.Workbook(
-        target,
-        {
-            "strings_to_formulas": False,
-            "strings_to_urls": False,
-            "strings_to_numbers": False,
-            "in_memory": True,
-        },
-    )
+    wb = text_safe_workbook(target)
     font = {"font_name": "宋体", "font_size": 10}
     title = wb.add_format({**font, "bold": True, "font_size": 14})
     head = wb.add_format(

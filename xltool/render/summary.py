@@ -140,15 +140,7 @@ def write_summary(
     if rows is None:
         rows, dupes = rows_from_results(results)
     dupes = dupes or []
-    wb = xlsxwriter.Workbook(
-        target,
-        {
-            "strings_to_formulas": False,
-            "strings_to_urls": False,
-            "strings_to_numbers": False,
-            "in_memory": True,
-        },
-    )
+    wb = text_safe_workbook(target)
     fmt = _formats(wb, spec.font)
     _write_main(wb, fmt, spec, rows)
     _write_detail(wb, fmt, rows, spec)
@@ -165,6 +157,20 @@ def write_summary(
     wb.worksheets()[0].activate()
     wb.close()
     return dupes
+
+
+def text_safe_workbook(target: str | Path | IO[bytes]) -> Any:
+    """An XlsxWriter workbook in which text from returned files stays text: never a
+    formula, a link or a number."""
+    return xlsxwriter.Workbook(
+        target,
+        {
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "strings_to_numbers": False,
+            "in_memory": True,
+        },
+    )
 
 
 def _formats(wb: Any, font_name: str) -> dict[str, Any]:
