@@ -724,7 +724,10 @@ def campaign_summary(
         for d in sorted(st.departments, key=lambda d: d.code)
     ]
     target = output or c.root / "汇总.xlsx"
-    write_atomic(target, lambda h: write_summary(h, results, spec, rows=rows, dupes=[]), force)
+    title = f"{c.config.get('title') or spec.name}汇总"
+    write_atomic(
+        target, lambda h: write_summary(h, results, spec, rows=rows, dupes=[], title=title), force
+    )
     click.echo(t("wrote", path=visible(target)))
 
 

@@ -595,6 +595,30 @@ def spec_check(file: Path) -> None:
     click.echo(t("spec_ok", kind=loaded.kind, version=loaded.version, path=file))
 
 
+@main.command(context_settings=CONTEXT)
+def doctor() -> None:
+    """What this machine has: Python, the packages xltool needs, LibreOffice (optional),
+    the issuer key, the config and specs folders. Exit 1 when something needed is missing.
+
+    \b
+    Example:
+      xltool doctor
+    """
+    import unicodedata
+
+    from .doctor import checks
+
+    def cells(text: str) -> int:  # CJK characters take two columns on a terminal
+        return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+    results = checks(current_lang())
+    width = max(cells(name) for name, _found, _ok in results)
+    for name, found, ok in results:
+        mark = "✓" if ok else "✗"
+        click.echo(f"{mark} {name}{' ' * (width - cells(name))}  {visible(found)}")
+    sys.exit(0 if all(ok for _n, _f, ok in results) else 1)
+
+
 @main.group(context_settings=CONTEXT)
 def key() -> None:
     """The issuer key that signs issued forms (HMAC-SHA256).

@@ -44,7 +44,7 @@ COLUMNS: list[tuple[str, int, str]] = [
     ("状态", 10, "status"),
     ("错误数", 7, "errors"),
     ("警告数", 7, "warnings"),
-    ("文件", 40, "file"),
+    ("文件", 28, "file"),
 ]
 COL = {key: i for i, (_h, _w, key) in enumerate(COLUMNS)}
 AMOUNTS = ("budget_initial", "budget_adjusted", "executed")
@@ -142,7 +142,7 @@ def write_summary(
     dupes = dupes or []
     wb = text_safe_workbook(target)
     fmt = _formats(wb, spec.font)
-    _write_main(wb, fmt, spec, rows)
+    _write_main(wb, fmt, spec, rows, title or f"{spec.name}汇总")
     _write_detail(wb, fmt, rows, spec)
     _write_problems(wb, fmt, results)
     _write_charts(wb, spec, len(rows))
@@ -194,7 +194,20 @@ def _formats(wb: Any, font_name: str) -> dict[str, Any]:
     }
 
 
-def _write_main(wb: Any, fmt: dict[str, Any], spec: Spec, rows: list[Row]) -> None:
+def print_setup(ws: Any, title: str) -> None:
+    """A4 landscape, one page wide (10 pt text stays above 8 pt), the header row on every
+    page, the sheet's title above and page numbers below."""
+    ws.set_landscape()
+    ws.set_paper(9)
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(0)
+    ws.set_margins(left=0.4, right=0.4, top=0.7, bottom=0.6)
+    if title:
+        ws.set_header(f'&C&"宋体,Bold"&12{title.replace("&", "&&")}')
+    ws.set_footer("&C第 &P 页，共 &N 页")
+
+
+def _write_main(wb: Any, fmt: dict[str, Any], spec: Spec, rows: list[Row], title: str = "") -> None:
     ws = wb.add_worksheet("汇总")
     for c, (label, width, _key) in enumerate(COLUMNS):
         ws.write_string(0, c, label, fmt["head"])
@@ -233,10 +246,8 @@ def _write_main(wb: Any, fmt: dict[str, Any], spec: Spec, rows: list[Row]) -> No
     for c in range(1, len(COLUMNS)):
         ws.write_blank(total_row, c, None, fmt["bold"])
     ws.freeze_panes(1, 1)
-    ws.set_landscape()
-    ws.set_paper(9)
-    ws.fit_to_pages(1, 0)
-    ws.repeat_rows(0)
+    print_setup(ws, title)
+    ws.print_area(0, 0, len(rows) + 1, COL["file"] - 1)  # the file paths are not for print
     if not last:
         return
     passed = [row.result.totals or {} for row in rows if row.status == PASSED and row.result]
@@ -365,7 +376,23 @@ def _write_detail(wb: Any, fmt: dict[str, Any], rows: list[Row], spec: Spec) -> 
             r_out += 1
     detail.autofilter(0, 0, max(r_out - 1, 1), len(heads) - 1)
     detail.freeze_panes(1, 0)
-    detail.set_column(0, len(heads) - 1, 14)
+    # readable at 100% on A4 landscape: no column wider than it needs for print
+    widths = [14, 7, 5, 4, *(_print_width(c) for c in columns), 28]
+    for c, width in enumerate(widths):
+        detail.set_column(c, c, width, fmt["wrap"] if width >= 16 else None)
+    print_setup(detail, "指标明细")
+    detail.print_area(0, 0, max(r_out - 1, 1), len(heads) - 2)
+
+
+def _print_width(column: Any) -> float:
+    """An indicator column's width in 指标明细: numbers narrow, text at most 18."""
+    if column.type in ("points", "score", "amount", "rate"):
+        return 5
+    return (
+        min(column.width or 12, 18) * 0.8
+        if column.width and column.width > 12
+        else min(column.width or 10, 10)
+    )
 
 
 def _write_problems(wb: Any, fmt: dict[str, Any], results: list[FileResult]) -> None:
@@ -393,5 +420,7 @@ def _write_problems(wb: Any, fmt: dict[str, Any], results: list[FileResult]) -> 
             r_out += 1
     issues.autofilter(0, 0, max(r_out - 1, 1), len(heads) - 1)
     issues.freeze_panes(1, 0)
-    issues.set_column(0, 0, 30)
-    issues.set_column(6, 6, 70)
+    for c, width in enumerate((20, 14, 16, 6, 8, 7, 50, 12, 12)):
+        issues.set_column(c, c, width)
+    print_setup(issues, "问题清单")
+    issues.print_area(0, 0, max(r_out - 1, 1), 6)  # 发现/应为 are in 说明 already

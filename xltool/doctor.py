@@ -1,0 +1,83 @@
+"""``xltool doctor``: what this machine has, for the colleague who sets xltool up."""
+
+from __future__ import annotations
+
+import platform
+import shutil
+import subprocess
+import sys
+from importlib import metadata
+
+from . import __version__
+
+PACKAGES = (
+    "openpyxl", "XlsxWriter", "Jinja2", "click", "PyYAML", "defusedxml", "pydantic", "rich",
+    "msoffcrypto-tool", "tzdata",
+)  # fmt: skip
+
+
+def checks(lang: str = "zh") -> list[tuple[str, str, bool]]:
+    """(what, found, ok) for each thing xltool relies on."""
+    zh = lang == "zh"
+    out: list[tuple[str, str, bool]] = [
+        ("xltool", __version__, True),
+        ("Python", f"{platform.python_version()} ({sys.executable})", sys.version_info >= (3, 11)),
+    ]
+    for name in PACKAGES:
+        try:
+            out.append((name, metadata.version(name), True))
+        except metadata.PackageNotFoundError:
+            out.append((name, "未安装" if zh else "missing", False))
+    import openpyxl
+
+    out.append(
+        (
+            "defusedxml 防护" if zh else "defusedxml guard",
+            str(openpyxl.DEFUSEDXML),
+            openpyxl.DEFUSEDXML,
+        )
+    )
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice:
+        try:
+            version = subprocess.run(
+                [soffice, "--version"], capture_output=True, text=True, timeout=60
+            ).stdout.strip()
+        except (OSError, subprocess.TimeoutExpired):
+            version = soffice
+        out.append(("LibreOffice", version or soffice, True))
+    else:
+        out.append(
+            (
+                "LibreOffice",
+                "未安装（可选：只有测试和 PDF 预览用到）"
+                if zh
+                else "not installed (optional: tests and PDF previews)",
+                True,
+            )
+        )
+    from .keys import default_key_path, key_id, key_path, load_key
+
+    path = key_path()
+    try:
+        key = load_key()
+        found = (
+            f"{path}（密钥 {key_id(key)}）"
+            if key and zh
+            else f"{path} (key {key_id(key)})"
+            if key
+            else (
+                f"{path}（尚未创建：xltool key init）"
+                if zh
+                else f"{path} (none yet: xltool key init)"
+            )
+        )
+        out.append(("发放密钥" if zh else "issuer key", found, True))
+    except Exception as exc:  # a key file that cannot be read is worth saying, not a crash
+        out.append(("发放密钥" if zh else "issuer key", f"{path}: {exc}", False))
+    out.append(("配置目录" if zh else "config folder", str(default_key_path().parent), True))
+    from .spec import kind_paths, user_specs_dir
+
+    out.append(("表样目录" if zh else "specs folder", str(user_specs_dir()), True))
+    out.append(("可用表样" if zh else "form kinds", ", ".join(kind_paths()), True))
+    return out
