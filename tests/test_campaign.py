@@ -23,10 +23,8 @@ N = 30
 pytestmark = [pytest.mark.libreoffice, needs_uno]
 
 
-def run(*args: str, cwd: Path | None = None, code: int | None = 0) -> Any:
-    runner = CliRunner()
-    with runner.isolated_filesystem(temp_dir=cwd) if cwd is None else _chdir(cwd):
-        result = runner.invoke(main, list(args))
+def run(*args: str, code: int | None = 0) -> Any:
+    result = CliRunner().invoke(main, list(args))
     assert "Traceback" not in result.output, result.output
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(
         result.exception
@@ -34,22 +32,6 @@ def run(*args: str, cwd: Path | None = None, code: int | None = 0) -> Any:
     if code is not None:
         assert result.exit_code == code, (args, result.output)
     return result
-
-
-class _chdir:
-    def __init__(self, path: Path) -> None:
-        self.path, self.old = path, None
-
-    def __enter__(self) -> None:
-        import os
-
-        self.old = os.getcwd()
-        os.chdir(self.path)
-
-    def __exit__(self, *_: object) -> None:
-        import os
-
-        os.chdir(self.old)
 
 
 @pytest.fixture(scope="module")

@@ -232,3 +232,16 @@ def test_summary_never_lets_a_file_displace_the_department_its_cells_claim(tmp_p
         ("101", "甲局"),
         ("102", "乙局"),
     ]
+
+
+def test_repair_lists_every_value_it_changes(tmp_path: Path) -> None:
+    out = CliRunner().invoke(
+        main, ["repair", str(FAULTY / "fund-sum-mismatch.xlsx"), "-o", str(tmp_path / "r.xlsx")]
+    )
+    assert out.exit_code == 0, out.output
+    assert "以下 1 项带入后与原文件不同" in out.stdout
+    assert "「9999」：手填的值已换回公式，现为 5071.49" in out.stdout
+    text = CliRunner().invoke(
+        main, ["repair", str(FAULTY / "number-as-text.xlsx"), "-o", str(tmp_path / "t.xlsx")]
+    )
+    assert "「2,117.38」：文本改为数字 2117.38" in text.stdout

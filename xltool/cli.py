@@ -25,7 +25,27 @@ from .verify import Bounds, annotate_targets, collect_paths, verify_paths
 
 
 class _Group(click.Group):
-    """Turns every XltoolError into one line on stderr and exit code 2."""
+    """Turns every XltoolError into one line on stderr and exit code 2; takes ``--lang``
+    before or after the command."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        lang, rest = None, []
+        items = iter(args)
+        for arg in items:
+            if arg == "--":
+                rest += [arg, *items]
+                break
+            if arg == "--lang":
+                lang = next(items, None)
+            elif arg.startswith("--lang="):
+                lang = arg.split("=", 1)[1]
+            else:
+                rest.append(arg)
+        if lang is not None:
+            rest = ["--lang", lang, *rest]
+        # the language is set before any help is printed, the group's own included
+        set_lang(lang if lang in ("zh", "en") else os.environ.get("XLTOOL_LANG") or "zh")
+        return super().parse_args(ctx, rest)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -34,7 +54,9 @@ class _Group(click.Group):
             click.echo(f"xltool: {exc.text(current_lang())}", err=True)
             ctx.exit(2)
         except KeyboardInterrupt:
-            click.echo("xltool: interrupted", err=True)
+            click.echo(
+                "xltool: 已中断" if current_lang() == "zh" else "xltool: interrupted", err=True
+            )
             ctx.exit(130)
 
 
@@ -419,6 +441,10 @@ def repair(src: Path, output: Path, kind: str | None, spec_file: Path | None, fo
     if repaired.dropped:
         click.echo(t("not_carried", n=len(repaired.dropped)))
         for item in repaired.dropped:
+            click.echo("  " + visible(item.text(lang)))
+    if repaired.changed:
+        click.echo(t("changed", n=len(repaired.changed)))
+        for item in repaired.changed:
             click.echo("  " + visible(item.text(lang)))
 
 

@@ -112,8 +112,8 @@ _CATALOGUE = [
         "error",
         "不是数字",
         "Not a number",
-        "{place}（{label}）应为数字，现为「{found}」，请只输入数字（金额单位万元）",
-        "{place} ({label}) must be a number, found '{found}'; enter digits only (amounts in 万元)",
+        "{place}（{label}）应为数字，现为「{found}」，请只输入数字{hint}",
+        "{place} ({label}) must be a number, found '{found}'; enter digits only{hint}",
     ),
     Code(
         "value-out-of-range",

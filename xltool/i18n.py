@@ -20,6 +20,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{path} cannot be opened; no annotated copy",
     ),
     "not_carried": ("以下 {n} 项未能带入：", "{n} entries were not carried:"),
+    "changed": ("以下 {n} 项带入后与原文件不同：", "{n} entries differ from the file:"),
     "duplicate": (
         "{who} 重复报送：采用最新的 {kept}，另有 {n} 个文件未采用",
         "{who} returned more than once: using the newest, {kept}; {n} other file(s) set aside",

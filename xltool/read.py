@@ -690,6 +690,10 @@ def coerce(
     A number typed as text where the workbook's formulas read it (``summed``) is kept
     for a ``number-as-text`` finding: the form itself computes without it."""
 
+    hint = (
+        ("（金额单位万元）", " (amounts in ten thousand yuan)") if type_ == "amount" else ("", "")
+    )
+
     def found(code: str, used: Any = None) -> None:
         shown = raw if isinstance(raw, str) else str(raw)
         reading.findings.append(
@@ -700,7 +704,7 @@ def coerce(
                 field=name,
                 found=shown,
                 expected=used,
-                context={"label": label},
+                context={"label": label, "hint_zh": hint[0], "hint_en": hint[1]},
             )
         )
 

@@ -47,6 +47,7 @@ class Dropped:
 class Repaired:
     data: FormData
     dropped: list[Dropped] = field(default_factory=list)
+    changed: list[Dropped] = field(default_factory=list)  # carried, but not as the file had it
 
 
 def carry(reading: Reading) -> Repaired:
@@ -72,6 +73,7 @@ def carry(reading: Reading) -> Repaired:
                 cell = f"{reading.sheet}!{get_column_letter(reading.columns[col.key])}{row.row}"
                 out.dropped.append(_not_a_number(None, cell, col.label, value))
         out.data.indicators.append(kept)
+    out.changed += _changed(reading)
     for block in sorted(reading.missing_blocks):
         out.dropped.append(
             Dropped(
@@ -80,6 +82,51 @@ def carry(reading: Reading) -> Repaired:
                 "",
                 "该部分结构无法识别，未能带入",
                 "this part's layout was not recognised; not carried",
+            )
+        )
+    return out
+
+
+def _changed(reading: Reading) -> list[Dropped]:
+    """What the fresh form will show differently: a typed-over total becomes its formula
+    again, a filer's formula in an input cell becomes the value it computes, a number
+    typed as text becomes a number."""
+    from .check import check, same
+    from .findings import show_value
+
+    _findings, _totals, recomputed = check(reading)
+    fields = reading.spec.all_fields()
+    out = []
+    for name, typed in reading.constants.items():
+        want = recomputed.get(name)
+        if name in reading.positions and not same(typed, want):
+            out.append(
+                Dropped(
+                    f"{reading.sheet}!{reading.cell(name)}",
+                    fields[name].label if name in fields else name,
+                    typed,
+                    f"手填的值已换回公式，现为 {show_value(want)}",
+                    f"the typed value is a formula again, now {show_value(want, 'en')}",
+                )
+            )
+    for f in reading.input_formulas:
+        out.append(
+            Dropped(
+                f"{reading.sheet}!{f.cell}",
+                f.label,
+                f.formula,
+                f"公式换为它的值 {show_value(f.value)}",
+                f"the formula is replaced by its value, {show_value(f.value, 'en')}",
+            )
+        )
+    for tn in reading.text_numbers:
+        out.append(
+            Dropped(
+                f"{reading.sheet}!{tn.cell}",
+                tn.label,
+                tn.text,
+                f"文本改为数字 {show_value(tn.value)}",
+                f"the text is now the number {show_value(tn.value, 'en')}",
             )
         )
     return out

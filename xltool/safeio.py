@@ -31,6 +31,13 @@ MAX_STEM = 120
 class OutputExists(XltoolError):
     """The output file exists and --force was not given."""
 
+    def __init__(self, path: Path) -> None:
+        shown = shown_path(path)
+        super().__init__(
+            f"{shown} 已存在（确需覆盖请加 --force）",
+            f"{shown} already exists (use --force to overwrite)",
+        )
+
 
 class InputTooLarge(OSError):
     """An input larger than the bound; nothing of it was read."""
@@ -113,7 +120,7 @@ def atomic_output(path: Path, force: bool = False) -> Iterator[IO[bytes]]:
     """Yield a temp file beside ``path``; on success rename it into place."""
     path = Path(path)
     if path.exists() and not force:
-        raise OutputExists(f"{path} already exists (use --force to overwrite)")
+        raise OutputExists(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=".~xltool-", suffix=".tmp", dir=path.parent)
     tmp = Path(tmp_name)
@@ -134,10 +141,10 @@ def _link_no_clobber(tmp: Path, path: Path) -> None:
     try:
         os.link(tmp, path)
     except FileExistsError:
-        raise OutputExists(f"{path} already exists (use --force to overwrite)") from None
+        raise OutputExists(path) from None
     except OSError:
         if path.exists():
-            raise OutputExists(f"{path} already exists (use --force to overwrite)") from None
+            raise OutputExists(path) from None
         os.replace(tmp, path)
 
 
