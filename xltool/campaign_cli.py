@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from .cli_common import CONTEXT, campaign_option, key_option, progress
+from .cli_common import CONTEXT, I18nCommand, I18nGroup, campaign_option, key_option, progress
 from .errors import XltoolError
 from .i18n import current_lang, t
 from .report import dumps
@@ -28,7 +28,7 @@ def _open(campaign_dir: Path | None) -> Any:
     return Campaign.find(campaign_dir)
 
 
-@click.group(context_settings=CONTEXT)
+@click.group(cls=I18nGroup, context_settings=CONTEXT)
 def campaign() -> None:
     """A campaign: one round of 绩效自评 as a folder (forms, returns, ledger).
 
@@ -173,7 +173,7 @@ def campaign_rebuild(campaign_dir: Path | None, key_file: Path | None) -> None:
     click.echo(t("wrote", path=visible(c.ledger_path)))
 
 
-@click.command(context_settings=CONTEXT)
+@click.command(cls=I18nCommand, context_settings=CONTEXT)
 @click.argument("paths", nargs=-1)
 @click.option(
     "--received-at",
@@ -472,7 +472,7 @@ def mail_options(f: Any) -> Any:
     return f
 
 
-@click.command(context_settings=CONTEXT)
+@click.command(cls=I18nCommand, context_settings=CONTEXT)
 @click.option("--only", multiple=True, help="Only this 部门编码 (repeat for more).")
 @click.option("--resend", is_flag=True, help="Send again to departments mailed before.")
 @click.option("--dry-run", is_flag=True, help="Say what would be sent; send and write nothing.")
@@ -511,7 +511,7 @@ def send(
     sys.exit(1 if failed else 0)
 
 
-@click.command(context_settings=CONTEXT)
+@click.command(cls=I18nCommand, context_settings=CONTEXT)
 @click.option(
     "--status",
     "statuses",
@@ -643,7 +643,7 @@ def collect_line(o: Any, lang: str) -> str:
     return f"{name} → {who} (by {how}): {status}{counts}{seen}{notes}"
 
 
-@click.command(context_settings=CONTEXT)
+@click.command(cls=I18nCommand, context_settings=CONTEXT)
 @click.option(
     "--format",
     "fmt",

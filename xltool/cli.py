@@ -12,7 +12,14 @@ from typing import Any
 import click
 
 from . import __version__, campaign_cli
-from .cli_common import CONTEXT, campaign_option, key_option, progress
+from .cli_common import (
+    CONTEXT,
+    I18nGroup,
+    assign_help_keys,
+    campaign_option,
+    key_option,
+    progress,
+)
 from .errors import XltoolError
 from .i18n import current_lang, set_lang, t
 from .issue import issue_forms, plan_forms
@@ -24,7 +31,7 @@ from .spec import kind_paths, load_builtin, load_spec, spec_errors
 from .verify import Bounds, annotate_targets, collect_paths, verify_paths
 
 
-class _Group(click.Group):
+class _Group(I18nGroup):
     """Turns every XltoolError into one line on stderr and exit code 2; takes ``--lang``
     before or after the command."""
 
@@ -550,7 +557,7 @@ def _roster_keys(forms: list[Any]) -> tuple[str, ...]:
     return tuple(sorted({k for f in forms for k, v in f.fields.items() if v not in (None, "")}))
 
 
-@main.group(context_settings=CONTEXT)
+@main.group(cls=I18nGroup, context_settings=CONTEXT)
 def spec() -> None:
     """Form kinds: list, show, copy and check the specs forms are made from.
 
@@ -645,7 +652,7 @@ def doctor() -> None:
     sys.exit(0 if all(ok for _n, _f, ok in results) else 1)
 
 
-@main.group(context_settings=CONTEXT)
+@main.group(cls=I18nGroup, context_settings=CONTEXT)
 def key() -> None:
     """The issuer key that signs issued forms (HMAC-SHA256).
 
@@ -668,6 +675,7 @@ def key_init(key_file: Path | None, force: bool) -> None:
 
 
 campaign_cli.register(main)
+assign_help_keys(main)
 
 if __name__ == "__main__":  # pragma: no cover
     main()
