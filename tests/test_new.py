@@ -180,7 +180,10 @@ def test_password_protects_sheet_and_structure(tmp_path: Path, spec, seed_data) 
 def test_merged_title_font_and_formats(seed_xlsx: Path) -> None:
     wb = openpyxl.load_workbook(seed_xlsx)
     ws = wb["自评表"]
-    assert ws["A1"].value == "2019年度岳麓区商务局整体支出绩效自评表"
+    # the title follows the year and name the filer enters, and is saved as issued
+    assert ws["A1"].value == '=IF(H2="","____年度",H2&"年度")&IF(B2="","__________",B2)&"整体支出绩效自评表"'
+    cached = openpyxl.load_workbook(seed_xlsx, data_only=True)["自评表"]["A1"].value
+    assert cached == "2019年度岳麓区商务局整体支出绩效自评表"
     assert "A1:I1" in {str(r) for r in ws.merged_cells.ranges}
     assert ws["A1"].font.name == "宋体"
     assert named_cell(wb, "fund_current_initial").number_format == "0.00"
@@ -283,13 +286,15 @@ def test_instructions_sheet_explains_the_form(seed_xlsx: Path) -> None:
 
 
 def test_print_setup_is_a4_landscape_one_page_wide(seed_xlsx: Path) -> None:
-    ws = openpyxl.load_workbook(seed_xlsx)["自评表"]
+    wb = openpyxl.load_workbook(seed_xlsx)
+    ws = wb["自评表"]
     assert ws.page_setup.orientation == "landscape"
     assert ws.page_setup.paperSize == 9
     assert ws.page_setup.fitToWidth in (None, 1)  # 1 is the default and may be omitted
     assert ws.page_setup.fitToHeight == 0
     assert ws.sheet_properties.pageSetUpPr.fitToPage
-    assert ws.print_title_rows == "$1:$1"
+    header = named_cell(wb, "indicators").row - 1  # the indicator table's header row
+    assert ws.print_title_rows == f"${header}:${header}"
     assert "&P" in ws.oddFooter.center.text
 
 

@@ -9,9 +9,12 @@ and workbook-structure protection.
 
 from __future__ import annotations
 
+import io
 import json
 import math
+import re
 import uuid
+import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -29,7 +32,7 @@ from .layout import Area, Layout, compute_layout, level_spans, plan_groups
 from .model import FormData
 from .rules import IndicatorScore, ordered_rules, recompute, scored_rows
 from .spec import NUMERIC_TYPES, Spec
-from .text import render_instructions, render_title
+from .text import render_instructions, render_title, title_formula
 from .values import normalise_nature
 
 META_SHEET = "_xltool"
@@ -42,6 +45,7 @@ RED_FILL = "#F8CBAD"
 AMBER_FILL = "#FFD966"
 HEADER_FILL = "#DDEBF7"
 LINE_HEIGHT = 14.5
+LONGTEXT_LINES = 4  # room a merged free-text cell gets in a blank form
 MAX_ROW_HEIGHT = 409
 
 NUM_FORMATS = {"amount": "0.00", "rate": "0.00%", "count": "0", "year": "0", "grade": '"等级："@'}
@@ -129,7 +133,7 @@ class _Formats:
             if role == "title":
                 props.update(font_size=16, bold=True, border=0)
             elif role in ("section", "header"):
-                props.update(bold=True, bg_color=HEADER_FILL)
+                props.update(bold=True)  # no fill: only the cells to fill in are shaded
             if not locked:
                 props["bg_color"] = INPUT_FILL
             if type_ in NUM_FORMATS:
@@ -164,8 +168,9 @@ def write_form(
     rows = scored_rows(spec, layout.indicator_rows())
     computed = recompute(rules, data.fields, rows)
 
+    buffer = io.BytesIO()
     wb = _Workbook(
-        target,
+        buffer,
         {
             "strings_to_formulas": False,
             "strings_to_urls": False,
@@ -178,7 +183,7 @@ def write_form(
     fmt = _Formats(wb, spec.font)
     ws = wb.add_worksheet(spec.sheet)
     issued = prefill(spec, data, info.prefill_keys)
-    _write_grid(ws, fmt, layout, data, computed, rules, set(issued["fields"]))
+    free_rows = _write_grid(ws, fmt, layout, data, computed, rules, set(issued["fields"]))
     _write_validations(wb, ws, layout)
     _write_conditional_formats(ws, fmt, layout)
     for name in layout.fields:
@@ -203,7 +208,39 @@ def write_form(
         }
     )
     wb.close()
+    data_out = _growing_rows(buffer.getvalue(), free_rows)
+    if isinstance(target, str | Path):
+        Path(target).write_bytes(data_out)
+    else:
+        target.write(data_out)
     return layout
+
+
+def _growing_rows(xlsx: bytes, rows: set[int]) -> bytes:
+    """Rows that take free text keep the height issued (what Excel shows) but lose
+    ``customHeight``, so LibreOffice and WPS grow them with the text typed in."""
+    if not rows:
+        return xlsx
+    wanted = {str(r + 1) for r in rows}
+
+    def loosen(match: re.Match[bytes]) -> bytes:
+        tag = match.group(0)
+        number = re.search(rb' r="(\d+)"', tag)
+        if number and number.group(1).decode() in wanted:
+            return tag.replace(b' customHeight="1"', b"")
+        return tag
+
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(xlsx)) as src,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst,
+    ):
+        for info in src.infolist():
+            part = src.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                part = re.sub(rb"<row [^>]*>", loosen, part)
+            dst.writestr(info, part)
+    return out.getvalue()
 
 
 def _write_grid(
@@ -214,7 +251,8 @@ def _write_grid(
     computed: dict[str, Any],
     rules: Iterable[Any],
     prefilled: set[str],
-) -> None:
+) -> set[int]:
+    """The form's cells; returns the rows that take free text (their height must grow)."""
     spec = layout.spec
     ws.set_column(0, 0, spec.section_width)
     widths = [spec.section_width]
@@ -222,6 +260,7 @@ def _write_grid(
         ws.set_column(layout.columns[col.key], layout.columns[col.key], col.width)
         widths.append(col.width)
     heights: dict[int, float] = {}
+    free_rows: set[int] = set()
 
     def need(area: Area, text: Any, base: float = 20.0) -> None:
         if not isinstance(text, str) and area.row in heights:
@@ -232,12 +271,16 @@ def _write_grid(
         heights[area.row] = max(heights.get(area.row, base), min(per_row, MAX_ROW_HEIGHT))
 
     title = render_title(spec, data.fields)
+    live_title = title_formula(spec, layout.address)
     for label in layout.labels:
         text = title if label.role == "title" else label.text
         style = fmt.get(label.role if label.role in ("title", "section", "header") else "label")
         _put(ws, label.area, text, style)
         if label.role == "title":
             heights[label.area.row] = 32
+            if live_title:  # the printed title follows the name and year the filer enters
+                saved = re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f]", "", title)  # XML 1.0
+                ws.write_formula(label.area.row, label.area.col, "=" + live_title, style, saved)
         elif label.role != "section":
             need(label.area, text)
 
@@ -263,7 +306,12 @@ def _write_grid(
             align = "left" if fields[name].type == "longtext" else "center"
             style = fmt.get("value", ftype, locked=locked, align=align)
             _put(ws, area, value, style)
-            need(area, value)
+            if ftype == "longtext":
+                free_rows.update(range(area.row, area.last_row + 1))
+                # Excel never grows a merged row: room for a few lines from the start
+                need(area, value, base=LONGTEXT_LINES * LINE_HEIGHT + 6 if area.merged else 20.0)
+            else:
+                need(area, value)
 
     for level1, first, last in level_spans(layout.groups):
         area = Area(first, layout.columns["level1"], last, layout.columns["level1"])
@@ -271,6 +319,7 @@ def _write_grid(
     for group in layout.groups:
         col = layout.columns["level2"]
         _put(ws, Area(group.first, col, group.last, col), group.level2, fmt.get("label"))
+        free_rows.update(range(group.first, group.last + 1))  # 实际完成值, 偏差原因 …
         for r, row in enumerate(group.rows, start=group.first):
             for column in spec.indicators.columns:
                 if column.key in ("level1", "level2"):
@@ -287,6 +336,7 @@ def _write_grid(
                 need(area, value)
     for row, height in heights.items():
         ws.set_row(row, height)
+    return free_rows
 
 
 def _scored_by_formula(spec: Spec, row: dict[str, Any]) -> bool:
@@ -498,7 +548,8 @@ def _print_setup(ws: Worksheet, layout: Layout) -> None:
     ws.fit_to_pages(1, 0)
     ws.center_horizontally()
     ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
-    ws.repeat_rows(layout.title_row)
+    # the indicator table's header row on every printed page
+    ws.repeat_rows(layout.indicator_header)
     ws.print_area(0, 0, layout.last_row, layout.spec.width - 1)
     ws.set_footer("&C第 &P 页，共 &N 页")
     ws.freeze_panes(layout.title_row + 1, 0)
@@ -508,7 +559,11 @@ def _write_instructions(
     wb: xlsxwriter.Workbook, fmt: _Formats, spec: Spec, data: FormData, password: str
 ) -> None:
     ws = wb.add_worksheet(INSTRUCTIONS_SHEET)
-    ws.set_column(0, 0, 110)
+    ws.set_column(0, 0, 90)
+    ws.set_portrait()
+    ws.set_paper(9)
+    ws.fit_to_pages(1, 0)
+    ws.set_margins(left=0.6, right=0.6, top=0.7, bottom=0.7)
     lines = render_instructions(
         spec,
         department=data.fields.get("department") or data.fields.get("project_name"),
