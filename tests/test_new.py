@@ -181,7 +181,10 @@ def test_merged_title_font_and_formats(seed_xlsx: Path) -> None:
     wb = openpyxl.load_workbook(seed_xlsx)
     ws = wb["自评表"]
     # the title follows the year and name the filer enters, and is saved as issued
-    assert ws["A1"].value == '=IF(H2="","____年度",H2&"年度")&IF(B2="","__________",B2)&"整体支出绩效自评表"'
+    assert (
+        ws["A1"].value
+        == '=IF(H2="","____年度",H2&"年度")&IF(B2="","__________",B2)&"整体支出绩效自评表"'
+    )
     cached = openpyxl.load_workbook(seed_xlsx, data_only=True)["自评表"]["A1"].value
     assert cached == "2019年度岳麓区商务局整体支出绩效自评表"
     assert "A1:I1" in {str(r) for r in ws.merged_cells.ranges}
