@@ -262,7 +262,7 @@ def test_metadata_sheet_is_very_hidden_and_properties_name_the_kind(seed_xlsx: P
     meta_ws = wb[META_SHEET]
     assert meta_ws.sheet_state == "veryHidden"
     meta = {r[0]: r[1] for r in meta_ws.iter_rows(values_only=True)}
-    assert meta["kind"] == "dept-overall" and meta["spec_version"] == "1"
+    assert meta["kind"] == "dept-overall" and meta["spec_version"] == "2"
     assert len(meta["spec_hash"]) == 64 and len(meta["layout"]) == 16
     assert meta["department"] == "岳麓区商务局" and meta["year"] == "2019"
     assert meta["issued_at"].startswith("20") and meta["xltool_version"]

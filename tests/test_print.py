@@ -66,5 +66,7 @@ def test_long_texts_typed_in_libreoffice_print_in_full(tmp_path: Path) -> None:
     for value in (texts["goal_expected"], texts["goal_actual"], LONG_REASON):
         missing = Counter(_plain(value)) - Counter(plain)
         assert not missing, (value, missing)
+    # the line every printed copy needs (its label wraps in the narrow first column)
+    assert "填报单位（盖章" in plain and "填报人" in plain and "填报日期" in plain
     with_header = [p for p in form_pages if "三级指标" in p and "偏差原因" in p]
     assert len(form_pages) >= 2 and len(with_header) == len([p for p in form_pages if "指标" in p])

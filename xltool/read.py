@@ -27,7 +27,14 @@ from .findings import Finding
 from .formula import Evaluator
 from .layout import Anchor, Group, Layout, compute_layout, plan_groups
 from .rules import formula_inputs, is_number
-from .spec import NUMERIC_TYPES, Spec, builtin_kinds, load_builtin, user_specs_dir
+from .spec import (
+    NUMERIC_TYPES,
+    Spec,
+    builtin_kinds,
+    load_builtin,
+    released_version,
+    user_specs_dir,
+)
 from .values import parse_measure, parse_number
 from .write import META_SHEET
 
@@ -216,7 +223,12 @@ def _spec_for(meta: dict[str, str], wb: Any) -> Spec:
                 f"does not have; pass its spec file with --spec or put it in {user_specs_dir()}",
                 kind,
             )
-        return load_builtin(kind)
+        current = load_builtin(kind)
+        issued = meta.get("spec_version", "")
+        if issued.isdigit() and len(issued) <= 6 and int(issued) != current.version:
+            # a form keeps the layout it was issued with, while xltool has that version
+            return released_version(kind, int(issued)) or current
+        return current
     # No metadata (a re-typed copy): the kind whose labels the workbook carries.
     for candidate in builtin_kinds():
         spec = load_builtin(candidate)

@@ -305,12 +305,25 @@ def user_specs_dir() -> Path:
 
 
 def kind_paths() -> dict[str, Path]:
-    """Every known kind → its spec file: the issuer's own first, then the built-in ones."""
-    out = {p.stem: p for p in sorted(templates_dir().glob("*.yaml"))}
+    """Every known kind → its current spec file: the issuer's own first, then the
+    built-in ones. Released earlier versions (``<kind>@<version>.yaml``) are not kinds."""
+    out = {p.stem: p for p in sorted(templates_dir().glob("*.yaml")) if "@" not in p.stem}
     user = user_specs_dir()
     if user.is_dir():
-        out.update({p.stem: p for p in sorted(user.glob("*.yaml"))})
+        out.update({p.stem: p for p in sorted(user.glob("*.yaml")) if "@" not in p.stem})
     return out
+
+
+def released_version(kind: str, version: int) -> Spec | None:
+    """An earlier released version of a kind (``<kind>@<version>.yaml`` beside the
+    current one), so a form issued under it is read with the layout it was issued with."""
+    current = kind_paths().get(kind)
+    if current is None:
+        return None
+    path = current.with_name(f"{kind}@{version}.yaml")
+    if not path.is_file():
+        return None
+    return _load_cached(path, path.stat().st_mtime_ns)
 
 
 def builtin_kinds() -> list[str]:

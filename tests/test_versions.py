@@ -1,0 +1,62 @@
+"""Released spec versions are kept: a form issued under version 1 (before the
+填报单位 line) verifies exactly as before, read with the layout it was issued with."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from xltool.model import FormData
+from xltool.read import read_form
+from xltool.spec import builtin_kinds, load_builtin, load_spec, released_version, templates_dir
+from xltool.verify import verify_file
+from xltool.write import write_form
+
+from .conftest import SAMPLES
+
+
+@pytest.mark.parametrize(
+    ("kind", "sample"),
+    [
+        ("dept-overall", "yuelu-commerce-2019.json"),
+        ("project", "project-2019-farm-markets.json"),
+        ("dept-overall-10-90", "dept-2021-10-90.json"),
+    ],
+)
+def test_a_form_issued_under_version_1_verifies_exactly(
+    kind: str, sample: str, tmp_path: Path
+) -> None:
+    old = load_spec(templates_dir() / f"{kind}@1.yaml")
+    current = load_builtin(kind)
+    assert (old.version, current.version) == (1, 2)
+    data = FormData.model_validate(json.loads((SAMPLES / sample).read_text(encoding="utf-8")))
+    path = tmp_path / "v1.xlsx"
+    write_form(path, old, data)
+    result = verify_file(path)
+    assert result.findings == [] and result.status == "ok", [
+        f.message("en") for f in result.findings
+    ]
+    assert result.spec_version == 1
+    fresh = tmp_path / "v2.xlsx"
+    write_form(fresh, current, data)
+    assert verify_file(fresh).totals == result.totals  # the same figures either way
+    assert (
+        "filer_unit" in read_form(fresh).positions and "filer_unit" not in read_form(path).positions
+    )
+
+
+def test_released_versions_are_not_kinds() -> None:
+    assert not any("@" in k for k in builtin_kinds())
+    assert released_version("dept-overall", 1) is not None
+    assert released_version("dept-overall", 7) is None
+
+
+def test_a_version_xltool_does_not_have_is_still_template_version(tmp_path: Path) -> None:
+    from .faulty import VARIANTS, seed_bytes
+
+    variant = next(v for v in VARIANTS if v.name == "template-version")
+    path = tmp_path / "v0.xlsx"
+    path.write_bytes(variant.make(seed_bytes()))
+    assert "template-version" in [f.code for f in verify_file(path).findings]
