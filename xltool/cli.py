@@ -621,11 +621,39 @@ def spec_check(file: Path) -> None:
     """Check a spec file: every error with file:line and what is allowed. Exit 1 if any."""
     errors = spec_errors(file)
     for error in errors:
-        click.echo(error)
+        click.echo(visible(spec_error_text(error) if current_lang() == "zh" else error))
     if errors:
         sys.exit(1)
     loaded = load_spec(file)
     click.echo(t("spec_ok", kind=loaded.kind, version=loaded.version, path=file))
+
+
+_SPEC_ERRORS_ZH = [
+    (r"Field required", "缺少必填项"),
+    (r"Extra inputs are not permitted", "不认识的键（不允许）"),
+    (r"Input should be a valid integer[^(]*", "应为整数"),
+    (r"Input should be a valid number[^(]*", "应为数字"),
+    (r"Input should be a valid string", "应为文本"),
+    (r"Input should be a valid boolean[^(]*", "应为 true 或 false"),
+    (r"Input should be a valid (dictionary|list)[^(]*", "格式不对（应为映射或列表）"),
+    (r"Input should be greater than or equal to (\S+)", r"应不小于 \1"),
+    (r"Input should be (.+)", r"应为 \1"),
+    (r"Value error, ", ""),
+    (r"\(allowed: (.+)\)$", r"（可用：\1）"),
+    (r"cannot read the spec", "无法读取表样文件"),
+    (r"a spec is a YAML mapping", "表样文件应为 YAML 映射"),
+    (r"a spec needs exactly one '(\w+)' block", r"表样需要且只能有一个 \1 块"),
+    (r"extends unknown kind", "extends 引用了未知表样"),
+]
+
+
+def spec_error_text(line: str) -> str:
+    """A spec error's message in Chinese (the file:line and the keys stay as they are)."""
+    import re
+
+    for pattern, replacement in _SPEC_ERRORS_ZH:
+        line = re.sub(pattern, replacement, line)
+    return line
 
 
 @main.command(context_settings=CONTEXT)
