@@ -242,16 +242,14 @@ def test_a_whole_round_by_mail(tmp_path: Path, smtp_server: Any, imap_server: An
     for raw in messages:
         imap_server.append(raw)
     before = len(smtp_server.messages)
-    run = invoke(
-        "collect",
-        "--imap",
-        "--reply",
-        "--campaign",
-        str(folder),
-        "--key-file",
-        str(tmp_path / "k"),
-        code=1,
-    )
+
+    def collect_imap(code: int) -> Any:
+        key = str(tmp_path / "k")
+        return invoke(
+            "collect", "--imap", "--reply", "--campaign", str(folder), "--key-file", key, code=code
+        )
+
+    run = collect_imap(code=1)
     assert "没有附带工作簿" in run.output
     status = json.loads(invoke("status", "--format", "json", "--campaign", str(folder)).output)
     by = {d["code"]: d for d in status["departments"]}
@@ -282,9 +280,7 @@ def test_a_whole_round_by_mail(tmp_path: Path, smtp_server: Any, imap_server: An
     client.logout()
 
     # run twice: no return counted twice, no second reply
-    again = invoke(
-        "collect", "--imap", "--reply", "--campaign", str(folder), "--key-file", str(tmp_path / "k")
-    )
+    again = collect_imap(code=0)
     assert len(smtp_server.messages) == before + 9
     counts = json.loads(invoke("status", "--format", "json", "--campaign", str(folder)).output)[
         "counts"
@@ -301,16 +297,7 @@ def test_a_whole_round_by_mail(tmp_path: Path, smtp_server: Any, imap_server: An
     _renumber(imap_server)
     for raw in messages:
         imap_server.append(raw)
-    third = invoke(
-        "collect",
-        "--imap",
-        "--reply",
-        "--campaign",
-        str(folder),
-        "--key-file",
-        str(tmp_path / "k"),
-        code=1,
-    )
+    third = collect_imap(code=1)
     assert "此前已收到" in third.output
     assert _validity(folder) != validity  # the server's UIDVALIDITY did change
     assert len(smtp_server.messages) == before + 9
