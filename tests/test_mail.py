@@ -276,7 +276,7 @@ def test_a_whole_round_by_mail(tmp_path: Path, smtp_server: Any, imap_server: An
     # nothing marked read, nothing moved
     client = imap_server.client()
     client.select("INBOX", readonly=True)
-    assert client.search(None, "UNSEEN")[1][0].split().__len__() == len(messages)
+    assert len(client.search(None, "UNSEEN")[1][0].split()) == len(messages)
     client.logout()
 
     # run twice: no return counted twice, no second reply
