@@ -22,13 +22,13 @@ from .cli_common import (
 )
 from .errors import XltoolError
 from .i18n import current_lang, set_lang, t
-from .issue import issue_forms, plan_forms
 from .keys import init_key, key_path, load_key
+from .limits import Limits
 from .report import dumps, report_json
 from .safeio import visible, write_atomic
-from .sniff import Limits
-from .spec import kind_paths, load_builtin, load_spec, spec_errors
-from .verify import Bounds, annotate_targets, collect_paths, verify_paths
+
+# Only what parsing needs is imported here: each command imports its own work (openpyxl,
+# XlsxWriter, pydantic …), so `xltool --help` starts in a blink.
 
 
 class _Group(I18nGroup):
@@ -178,6 +178,9 @@ def new(
       xltool new --data sample_workbooks/yuelu-commerce-2019.json \
                  -o sample_workbooks/yuelu-commerce-2019.xlsx --force
     """
+    from .issue import issue_forms, plan_forms
+    from .spec import load_builtin, load_spec
+
     spec = load_spec(spec_file) if spec_file else load_builtin(kind or _data_kind(data_file))
     if department and roster:
         raise XltoolError(
@@ -293,6 +296,8 @@ def verify(
       xltool verify 'returned/*.xlsx' --format json > report.json
       xltool --lang en verify form.xlsx
     """
+    from .verify import Bounds, annotate_targets, collect_paths, verify_paths
+
     spec = _spec_or_none(kind, spec_file)
     files, skipped = collect_paths(paths, exclude=[annotate_dir] if annotate_dir else ())
     if not files:
@@ -383,6 +388,8 @@ def export(
       xltool export 回收/ --format csv -o 2025.csv     # 2025.csv + 2025-indicators.csv
     """
     from .export import csv_tables, export_document
+    from .spec import load_builtin
+    from .verify import collect_paths, verify_paths
 
     spec = _spec_or_none(kind, spec_file)
     files, _skipped = collect_paths(paths, exclude=[output] if output else ())
@@ -494,6 +501,7 @@ def summary(
       xltool summary                      # inside a campaign folder
     """
     from .render.summary import write_summary
+    from .verify import collect_paths, verify_paths
 
     if not paths:
         from .campaign_cli import campaign_summary
@@ -527,6 +535,7 @@ def schema(kind: str, spec_file: Path | None) -> None:
       xltool schema > dept-overall.schema.json
     """
     from .export import form_schema
+    from .spec import load_builtin, load_spec
 
     spec = load_spec(spec_file) if spec_file else load_builtin(kind)
     click.echo(json.dumps(form_schema(spec), ensure_ascii=False, indent=2))
@@ -534,6 +543,8 @@ def schema(kind: str, spec_file: Path | None) -> None:
 
 def _spec_or_none(kind: str | None, spec_file: Path | None) -> Any:
     """The spec --spec or --kind names; None lets each file's metadata decide."""
+    from .spec import load_builtin, load_spec
+
     if spec_file:
         return load_spec(spec_file)
     return load_builtin(kind) if kind else None
@@ -573,7 +584,7 @@ def spec() -> None:
 @spec.command("list", context_settings=CONTEXT)
 def spec_list() -> None:
     """Every kind xltool knows (built in, and the issuer's own), with its version."""
-    from .spec import templates_dir
+    from .spec import kind_paths, load_builtin, templates_dir
 
     for kind, path in kind_paths().items():
         where = "built-in" if path.parent == templates_dir() else str(path)
@@ -588,6 +599,8 @@ def spec_list() -> None:
 @click.argument("kind")
 def spec_show(kind: str) -> None:
     """Print a kind's spec file."""
+    from .spec import kind_paths, load_builtin
+
     load_builtin(kind)  # refuses an unknown kind with the known ones
     click.echo(kind_paths()[kind].read_text(encoding="utf-8"), nl=False)
 
@@ -602,6 +615,8 @@ def spec_show(kind: str) -> None:
 def spec_init(new_kind: str, from_kind: str, output: Path | None, force: bool) -> None:
     """Write an editable copy of a kind's spec under a new name (version 1)."""
     import re
+
+    from .spec import kind_paths, load_builtin
 
     if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,62}", new_kind):
         raise click.BadParameter("use lower-case letters, digits and '-'", param_hint="NEW")
@@ -619,6 +634,8 @@ def spec_init(new_kind: str, from_kind: str, output: Path | None, force: bool) -
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def spec_check(file: Path) -> None:
     """Check a spec file: every error with file:line and what is allowed. Exit 1 if any."""
+    from .spec import load_spec, spec_errors
+
     errors = spec_errors(file)
     for error in errors:
         click.echo(visible(spec_error_text(error) if current_lang() == "zh" else error))
