@@ -257,44 +257,19 @@ def collect(
             "--since 和 --move-to 只用于 --imap", "--since and --move-to go with --imap"
         )
     c = _open(campaign_dir)
-    if received_at:
-        from .intake import utc_iso
-
-        try:
-            utc_iso(received_at, c.zone)
-        except ValueError:
-            raise XltoolError(
-                f"--received-at「{received_at}」不是日期或时间（例如 2025-03-02 或 2025-03-02T14:30）",
-                f"--received-at '{received_at}' is not a date or an ISO time",
-            ) from None
+    _check_received_at(received_at, c.zone)
     key = c.key(key_file)
     limits = Limits()
-    lang = current_lang()
     _warn_insecure(insecure)
-    messages, box, validity = [], None, 0
     settings = None
-    if use_imap or reply or any(p.lower().endswith(".eml") for p in paths):
-        from .mail.fetch import items_from_eml
+    if use_imap or reply:
+        from .mail.settings import mail_settings
 
-        eml = [p for p in paths if p.lower().endswith(".eml")]
-        messages = items_from_eml(eml, limits) if eml else []
-        if use_imap or reply:
-            from .mail.settings import mail_settings
-
-            settings = mail_settings(c.config)
-        if use_imap:
-            from .mail.fetch import fetch_new
-            from .mail.settings import password
-
-            if settings is None or settings.imap is None:
-                _no_imap()
-            with c.ledger() as ledger:
-                fetched, box, validity = fetch_new(
-                    settings, ledger, password(settings.imap), limits,
-                    since=since.date() if since else None, insecure=insecure,
-                    readonly=move_to is None,
-                )  # fmt: skip
-            messages += fetched
+        settings = mail_settings(c.config)
+    messages = _saved_messages(paths, limits)
+    mailbox = _Mailbox(c, settings, since, move_to, insecure, limits) if use_imap else None
+    if mailbox is not None:
+        messages += mailbox.fetch()
     files = [p for p in paths if not p.lower().endswith(".eml")]
     items = items_from_paths(files, c, limits) if files else []
     items += [item for m in messages for item in m.items]
@@ -304,54 +279,108 @@ def collect(
                 c, [], received_at=received_at, assigned=assigned, key=key, jobs=jobs,
                 items=items, progress=advance,
             )  # fmt: skip
-        if box is not None and settings is not None and settings.imap is not None:
-            with c.ledger() as ledger:
-                done = [m.uid for m in messages if m.uid is not None]
-                if move_to:
-                    for uid in done:
-                        box.move(uid, move_to)
-                if done:
-                    ledger.set_imap_state(settings.imap.folder, validity, max(done))
+        if mailbox is not None:
+            mailbox.done(messages)
     finally:
-        if box is not None:
-            box.close()
-    replies = []
-    if reply:
-        replies = _reply(c, settings, outcomes, drafts, insecure)
+        if mailbox is not None:
+            mailbox.close()
+    replies = _reply(c, settings, outcomes, drafts, insecure) if reply else []
     empty = [m for m in messages if not m.has_workbook]
+    _print_collected(outcomes, empty, replies, fmt, current_lang())
+    failed = empty or any(r.outcome == "send-failed" for r in replies)
+    sys.exit(1 if failed else exit_code(outcomes))
+
+
+def _check_received_at(received_at: str | None, zone: str) -> None:
+    if not received_at:
+        return
+    from .intake import utc_iso
+
+    try:
+        utc_iso(received_at, zone)
+    except ValueError:
+        raise XltoolError(
+            f"--received-at「{received_at}」不是日期或时间（例如 2025-03-02 或 2025-03-02T14:30）",
+            f"--received-at '{received_at}' is not a date or an ISO time",
+        ) from None
+
+
+def _saved_messages(paths: tuple[str, ...], limits: Any) -> list[Any]:
+    """Messages saved from a mail client (.eml) among the inputs."""
+    eml = [p for p in paths if p.lower().endswith(".eml")]
+    if not eml:
+        return []
+    from .mail.fetch import items_from_eml
+
+    return items_from_eml(eml, limits)
+
+
+class _Mailbox:
+    """The campaign's IMAP folder for one collect run: fetch the new messages, then,
+    once they are recorded, move them (--move-to) and remember the last UID."""
+
+    def __init__(
+        self, c: Any, settings: Any, since: Any, move_to: str | None, insecure: bool, limits: Any
+    ) -> None:
+        if settings is None or settings.imap is None:
+            _no_imap()
+        self.c, self.settings, self.move_to = c, settings, move_to
+        self.since, self.insecure, self.limits = since, insecure, limits
+        self.box: Any = None
+        self.validity = 0
+
+    def fetch(self) -> list[Any]:
+        from .mail.fetch import fetch_new
+        from .mail.settings import password
+
+        with self.c.ledger() as ledger:
+            fetched, self.box, self.validity = fetch_new(
+                self.settings, ledger, password(self.settings.imap), self.limits,
+                since=self.since.date() if self.since else None, insecure=self.insecure,
+                readonly=self.move_to is None,
+            )  # fmt: skip
+        return fetched
+
+    def done(self, messages: list[Any]) -> None:
+        uids = [m.uid for m in messages if m.uid is not None]
+        if self.move_to:
+            for uid in uids:
+                self.box.move(uid, self.move_to)
+        if uids:
+            with self.c.ledger() as ledger:
+                ledger.set_imap_state(self.settings.imap.folder, self.validity, max(uids))
+
+    def close(self) -> None:
+        if self.box is not None:
+            self.box.close()
+
+
+def _print_collected(
+    outcomes: list[Any], empty: list[Any], replies: list[Any], fmt: str, lang: str
+) -> None:
     if fmt == "json":
+        no_workbook = [
+            {"source": m.source, "sender": m.sender, "subject": m.subject} for m in empty
+        ]
         click.echo(
             dumps(
                 {
                     "inputs": [o.to_json(lang) for o in outcomes],
-                    "messages_without_workbook": [
-                        {"source": m.source, "sender": m.sender, "subject": m.subject}
-                        for m in empty
-                    ],
+                    "messages_without_workbook": no_workbook,
                     "replies": [r.to_json(lang) for r in replies],
                 }
             )
         )
-    else:
-        for o in outcomes:
-            click.echo(visible(collect_line(o, lang)))
-        for m in empty:
-            click.echo(
-                visible(
-                    t(
-                        "mail_no_workbook",
-                        source=m.source,
-                        sender=m.sender or "?",
-                        subject=m.subject,
-                    )
-                )
-            )
-        for r in replies:
-            click.echo(visible(delivery_line(r, lang)))
-        if not outcomes and not empty:
-            click.echo(t("collect_nothing"))
-    code = exit_code(outcomes)
-    sys.exit(1 if empty or any(r.outcome == "send-failed" for r in replies) else code)
+        return
+    for o in outcomes:
+        click.echo(visible(collect_line(o, lang)))
+    for m in empty:
+        line = t("mail_no_workbook", source=m.source, sender=m.sender or "?", subject=m.subject)
+        click.echo(visible(line))
+    for r in replies:
+        click.echo(visible(delivery_line(r, lang)))
+    if not outcomes and not empty:
+        click.echo(t("collect_nothing"))
 
 
 def _no_imap() -> None:
