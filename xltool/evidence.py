@@ -11,6 +11,7 @@ from openpyxl.utils.cell import get_column_letter
 from .check import same
 from .findings import Finding
 from .keys import check as check_signature
+from .limits import META_SHEET
 from .read import IndicatorRow, Reading
 
 HEADER_IDENTITY = ("department", "code", "year")
@@ -32,7 +33,7 @@ def evidence_findings(reading: Reading, key: bytes | None) -> tuple[str, list[Fi
     signature = meta.get("signature", "")
     if status == "invalid":
         # The metadata cannot be trusted: nothing is compared against it.
-        return status, [Finding("signature-invalid", sheet="_xltool", found=signature[:24] + "…")]
+        return status, [Finding("signature-invalid", sheet=META_SHEET, found=signature[:24] + "…")]
     if status == "unverified":
         out.append(Finding("signature-unverified", found=meta.get("key_id") or "?"))
     elif key is not None and status in ("valid-hash", "absent"):

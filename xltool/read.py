@@ -26,6 +26,7 @@ from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 from .findings import Finding
 from .formula import Evaluator
 from .layout import Anchor, Group, Layout, compute_layout, plan_groups
+from .limits import META_SHEET
 from .rules import formula_inputs, is_number
 from .spec import (
     NUMERIC_TYPES,
@@ -36,7 +37,6 @@ from .spec import (
     user_specs_dir,
 )
 from .values import parse_measure, parse_number
-from .write import META_SHEET
 
 Pos = tuple[int, int]  # 1-based (row, column), as openpyxl counts
 

@@ -29,16 +29,15 @@ from xlsxwriter.worksheet import Worksheet
 from . import __version__
 from .keys import key_id, sign
 from .layout import Area, Layout, compute_layout, level_spans, plan_groups
+from .limits import META_FORMAT, META_SHEET
 from .model import FormData
 from .rules import IndicatorScore, ordered_rules, recompute, scored_rows
 from .spec import NUMERIC_TYPES, Spec
 from .text import render_instructions, render_title, title_formula
 from .values import normalise_nature
 
-META_SHEET = "_xltool"
 LISTS_SHEET = "_lists"
 INSTRUCTIONS_SHEET = "填表说明"
-META_FORMAT = "xltool-form/1"
 
 INPUT_FILL = "#FFF7D6"
 RED_FILL = "#F8CBAD"
