@@ -14,7 +14,6 @@ import struct
 import zipfile
 import zlib
 from dataclasses import dataclass, field
-from pathlib import Path
 from xml.etree.ElementTree import ParseError
 
 from defusedxml import DefusedXmlException
@@ -22,7 +21,7 @@ from openpyxl.utils.exceptions import CellCoordinatesException, InvalidFileExcep
 
 from .findings import Finding
 from .limits import Limits, MiB
-from .safeio import InputTooLarge, NotARegularFile, read_input
+from .safeio import NotARegularFile
 
 
 @dataclass
@@ -55,20 +54,10 @@ def unreadable(reason_zh: str, reason_en: str, internal: bool = False) -> Findin
     )
 
 
-def sniff(source: Path | bytes, limits: Limits) -> Sniffed:
-    """Classify a file (its bytes, or its path) by content; a blocking finding means
-    openpyxl must not see it."""
-    if isinstance(source, bytes):
-        data, size = source, len(source)
-    else:
-        try:
-            data = read_input(source, limits.max_bytes)
-        except InputTooLarge as exc:
-            data, size = b"", exc.size
-        except OSError as exc:
-            return Sniffed(cannot_open(exc))
-        else:
-            size = len(data)
+def sniff(data: bytes, limits: Limits) -> Sniffed:
+    """Classify a file's bytes (read once by the caller, within ``limits.max_bytes``) by
+    content; a blocking finding means openpyxl must not see it."""
+    size = len(data)
     head = data[:8]
     if size == 0:
         return Sniffed(unreadable("文件为空（0 字节）", "the file is empty (0 bytes)"))
