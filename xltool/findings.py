@@ -400,8 +400,8 @@ class Finding:
             "cell": self.cell,
             "field": self.field,
             "message": self.message(lang),
-            "found": _jsonable(self.found),
-            "expected": _jsonable(self.expected),
+            "found": jsonable(self.found),
+            "expected": jsonable(self.expected),
         }
         if self.internal:
             out["internal"] = True
@@ -424,9 +424,16 @@ def show_value(value: Any, lang: str = "zh") -> str:
     return str(value)
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
+    """A value safe for strict JSON: numbers that are not finite become their text
+    ("inf"; strict JSON has no Infinity), containers are walked, and anything else that
+    is not JSON becomes its text."""
     if isinstance(value, float) and not math.isfinite(value):
-        return repr(value)  # strict JSON has no Infinity
+        return repr(value)
     if value is None or isinstance(value, bool | int | float | str):
         return value
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
     return str(value)

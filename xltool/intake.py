@@ -22,8 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from .campaign import Campaign, now_iso, read_json, safe_name, write_json
+from .findings import jsonable
 from .ledger import Ledger
-from .report import FileResult, finite
+from .report import FileResult
 from .safeio import InputTooLarge, NotARegularFile, OutputExists, read_input, shown_path
 from .sniff import Limits, MiB
 from .verify import SPREADSHEET_SUFFIXES
@@ -82,7 +83,7 @@ class Outcome:
         return self.sha256 is not None and self.item.problem is None
 
     def to_json(self, lang: str) -> dict[str, Any]:
-        return finite(
+        return jsonable(
             {
                 "input": shown_path(self.item.source),
                 "file": self.stored,
@@ -377,7 +378,7 @@ def record_stored(
 def _json(value: Any) -> str:
     import json
 
-    return json.dumps(finite(value), ensure_ascii=False)
+    return json.dumps(jsonable(value), ensure_ascii=False)
 
 
 class Matcher:

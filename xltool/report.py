@@ -3,12 +3,11 @@ renderer (terminal, JSON, annotated copy, roll-up, export) reads these."""
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
 from . import __version__
-from .findings import Finding
+from .findings import Finding, jsonable
 from .safeio import shown_path
 
 
@@ -88,22 +87,8 @@ def summary(results: list[FileResult]) -> dict[str, int]:
     }
 
 
-def finite(value: Any) -> Any:
-    """A document safe for strict JSON: numbers that are not finite become their text
-    ("inf"), and anything else that is not JSON becomes its text."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return repr(value)
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    if isinstance(value, dict):
-        return {str(k): finite(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [finite(v) for v in value]
-    return str(value)
-
-
 def dumps(document: Any) -> str:
     """Strict JSON text (never ``Infinity`` or ``NaN``), Chinese kept readable."""
     import json
 
-    return json.dumps(finite(document), ensure_ascii=False, indent=2, allow_nan=False)
+    return json.dumps(jsonable(document), ensure_ascii=False, indent=2, allow_nan=False)
