@@ -436,7 +436,7 @@ def json_dumps(value: Any) -> str:
 
 
 def delivery_line(d: Any, lang: str) -> str:
-    from .mail.jobs import DELIVERY
+    from .status import DELIVERY
 
     zh = lang == "zh"
     kinds = {

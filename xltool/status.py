@@ -26,6 +26,15 @@ STATUSES = {
 }
 
 
+# How a department's form travelled (mail is the campaign's, this is its view)
+DELIVERY = {
+    "not-sent": ("未发送", "not sent"),
+    "sent": ("已发送", "sent"),
+    "send-failed": ("发送失败", "send failed"),
+    "unknown": ("发送结果未知", "outcome unknown"),
+}
+
+
 @dataclass
 class DepartmentStatus:
     code: str
@@ -116,6 +125,24 @@ class CampaignStatus:
         }
 
 
+def delivery_of(ledger: Ledger) -> dict[str, str]:
+    """Each department's delivery of its form: the latest ``issue`` message's outcome."""
+    out: dict[str, str] = {}
+    for row in ledger.messages("issue"):
+        outcome = row["outcome"]
+        if outcome in ("sent", "send-failed", "sending"):
+            out[row["code"]] = "unknown" if outcome == "sending" else outcome
+    return out
+
+
+def last_reminders(ledger: Ledger) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for row in ledger.messages("remind"):
+        if row["outcome"] in ("sent", "drafted"):
+            out[row["code"]] = row["updated_at"]
+    return out
+
+
 def current_return(returns: list[ReturnRow]) -> ReturnRow | None:
     """The latest return by received time (ties: the order recorded); one placed by
     weak evidence never displaces one matched by signature or by hand."""
@@ -133,8 +160,6 @@ def campaign_status(
     issued: dict[str, str] = {}
     for row in ledger.issued():
         issued.setdefault(row["code"], row["issued_at"])
-    from .mail.jobs import delivery_of, last_reminders
-
     delivery, reminded = delivery_of(ledger), last_reminders(ledger)
     out = []
     for d in ledger.departments():

@@ -19,16 +19,10 @@ from typing import Any
 from ..campaign import Campaign, read_json
 from ..ledger import Ledger
 from ..safeio import write_atomic
+from ..status import last_reminders
 from .compose import Outbox, as_draft, message, render
 from .send import Smtp
 from .settings import MailSettings
-
-DELIVERY = {
-    "not-sent": ("未发送", "not sent"),
-    "sent": ("已发送", "sent"),
-    "send-failed": ("发送失败", "send failed"),
-    "unknown": ("发送结果未知", "outcome unknown"),
-}
 
 
 @dataclass
@@ -57,24 +51,6 @@ class Delivery:
             "message_id": self.message_id,
             "file": self.file,
         }
-
-
-def delivery_of(ledger: Ledger) -> dict[str, str]:
-    """Each department's delivery of its form: the latest ``issue`` message's outcome."""
-    out: dict[str, str] = {}
-    for row in ledger.messages("issue"):
-        outcome = row["outcome"]
-        if outcome in ("sent", "send-failed", "sending"):
-            out[row["code"]] = "unknown" if outcome == "sending" else outcome
-    return out
-
-
-def last_reminders(ledger: Ledger) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for row in ledger.messages("remind"):
-        if row["outcome"] in ("sent", "drafted"):
-            out[row["code"]] = row["updated_at"]
-    return out
 
 
 def _today() -> str:

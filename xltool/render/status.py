@@ -72,7 +72,7 @@ def _cells(st: CampaignStatus, d: DepartmentStatus, lang: str) -> list[Any]:
 
 
 def _delivery(code: str, lang: str) -> str:
-    from ..mail.jobs import DELIVERY
+    from ..status import DELIVERY
 
     zh, en = DELIVERY[code]
     return zh if lang == "zh" else en
