@@ -54,10 +54,10 @@ def title_formula(spec: Spec, address_of: Any) -> str | None:
     while pos < len(text):
         match = _IF_ELSE.match(text, pos) or _OR.match(text, pos)
         if match is None:
-            nxt = text.find("{", pos + 1) if text[pos] != "{" else -1
             if text[pos] == "{":
                 return None  # a construct we do not translate
-            literal = text[pos : nxt if nxt != -1 else len(text)]
+            end = text.find("{", pos)
+            literal = text[pos : end if end != -1 else len(text)]
             parts.append('"' + literal.replace('"', '""') + '"')
             pos += len(literal)
             continue
