@@ -41,7 +41,7 @@ from .roster import (
     read_indicators,
     read_roster,
 )
-from .safeio import safe_stem, write_atomic
+from .safeio import safe_stem, unique_names, write_atomic
 from .spec import Spec, kind_paths, load_spec
 
 CAMPAIGN_FILE = "campaign.yaml"
@@ -327,16 +327,8 @@ def _issue(
                 indicators=table.rows_for(d),
             )
         )
-    taken = {p.name.casefold() for p in campaign.issued_dir.glob("*.xlsx")}
-    names = []
-    for form in forms:
-        stem, n = file_stem(spec, form), 1
-        name = f"{stem}.xlsx"
-        while name.casefold() in taken:
-            n += 1
-            name = f"{stem}-{n}.xlsx"
-        taken.add(name.casefold())
-        names.append(name)
+    taken = [p.name for p in campaign.issued_dir.glob("*.xlsx")]
+    names = unique_names([file_stem(spec, f) for f in forms], ".xlsx", taken)
     ids = [uuid.uuid4().hex for _ in forms]
     prefill = tuple(sorted({k for f in forms for k, v in f.fields.items() if v not in (None, "")}))
     issued = issue_forms(

@@ -10,7 +10,7 @@ import re
 import stat
 import tempfile
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO
 
@@ -102,9 +102,10 @@ def safe_stem(text: str, fallback: str = "form") -> str:
     return stem[:MAX_STEM]
 
 
-def unique_names(stems: list[str], suffix: str) -> list[str]:
-    """File names from stems, unique within the batch (case-insensitively, as on Windows)."""
-    seen: set[str] = set()
+def unique_names(stems: list[str], suffix: str, taken: Iterable[str] = ()) -> list[str]:
+    """File names from stems, unique within the batch and against ``taken`` (names
+    already in the folder), case-insensitively, as on Windows."""
+    seen: set[str] = {name.casefold() for name in taken}
     out = []
     for stem in stems:
         name, n = f"{stem}{suffix}", 2
