@@ -395,44 +395,38 @@ def _warn_insecure(insecure: bool) -> None:
 def _reply(
     c: Any, settings: Any, outcomes: list[Any], drafts: Path | None, insecure: bool
 ) -> list[Any]:
+    from .campaign import read_json
     from .mail.jobs import Mailer, reply
     from .mail.settings import password
 
-    new = {o.sha256 for o in outcomes if o.new and o.sha256}
+    # the sidecars of this run's new returns: sender, Message-ID, subject, references
+    new = {
+        o.sha256: read_json(c.inbox / f"{o.stored}.json") for o in outcomes if o.new and o.stored
+    }
+    keys = (
+        "code",
+        "status",
+        "errors",
+        "warnings",
+        "execution_rate",
+        "score",
+        "annotated",
+        "findings",
+    )
     with c.ledger() as ledger:
-        rows = []
-        sidecars = {}
-        for sidecar in c.inbox.glob("*.json"):
-            from .campaign import read_json
-
-            doc = read_json(sidecar)
-            if doc.get("sha256") in new:
-                sidecars[doc["sha256"]] = doc
-        for row in ledger.returns():
-            if row.sha256 in sidecars:
-                doc = sidecars[row.sha256]
-                rows.append(
-                    {
-                        **doc,
-                        **{k: getattr(row, k) for k in ("code", "status", "errors", "warnings",
-                                                         "execution_rate", "score", "annotated")},
-                        "findings": json_dumps(row.findings),
-                    }
-                )  # fmt: skip
+        rows = [
+            {**new[row.sha256], **{k: getattr(row, k) for k in keys}}
+            for row in ledger.returns()
+            if row.sha256 in new
+        ]
         mailer = Mailer(
             c, settings, ledger, password=lambda: password(settings.smtp), drafts=drafts,
             insecure=insecure,
         )  # fmt: skip
         try:
-            return reply(mailer, rows, {r["sha256"]: r.get("subject") or "" for r in rows})
+            return reply(mailer, rows)
         finally:
             mailer.close()
-
-
-def json_dumps(value: Any) -> str:
-    import json
-
-    return json.dumps(value, ensure_ascii=False)
 
 
 def delivery_line(d: Any, lang: str) -> str:

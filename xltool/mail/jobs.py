@@ -9,7 +9,6 @@ unknown (``sending``) is listed and sent again only with ``--resend``.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -252,7 +251,7 @@ def remind(
 # --- reply: to every new return -------------------------------------------------------------
 
 
-def reply(mailer: Mailer, rows: list[dict[str, Any]], subjects: dict[str, str]) -> list[Delivery]:
+def reply(mailer: Mailer, rows: list[dict[str, Any]]) -> list[Delivery]:
     """One reply per new return that came by mail: what to fix (with the annotated copy)
     or a receipt with 执行率 and 总分. Never a second reply to the same return."""
     c = mailer.campaign
@@ -267,12 +266,12 @@ def reply(mailer: Mailer, rows: list[dict[str, Any]], subjects: dict[str, str]) 
         if not sender or row["sha256"] in replied or not row.get("message_id"):
             continue
         code = row.get("code")
-        findings = json.loads(row.get("findings") or "[]")
+        findings = row.get("findings") or []
         ok = row["status"] == "ok"
         kind = "reply-ok" if ok else "reply-fix"
         delivery = Delivery(code or "", "", kind, "not-sent", to=[sender])
         context = {
-            "subject": subjects.get(row["sha256"], ""),
+            "subject": row.get("subject") or "",
             "file_name": row.get("original_name") or row["file"],
             "received": (row.get("received_at") or "")[:16].replace("T", " "),
             "errors": row.get("errors") or 0,
