@@ -458,13 +458,17 @@ def _record_departments(campaign: Campaign, ledger: Ledger) -> None:
         )
 
 
-def _record_issued(campaign: Campaign) -> None:
-    with Ledger(campaign.ledger_path) as ledger:
-        for sidecar in sorted(campaign.issued_dir.glob("*.json")):
-            doc = read_json(sidecar)
-            ledger.put_issued(
-                doc["issue_id"], doc["code"], doc["file"], doc["sha256"], doc["issued_at"]
-            )
+def _record_issued(campaign: Campaign, ledger: Ledger | None = None) -> None:
+    """Every issued form's sidecar into the ledger (each once: ids are unique)."""
+    if ledger is None:
+        with Ledger(campaign.ledger_path) as own:
+            _record_issued(campaign, own)
+        return
+    for sidecar in sorted(campaign.issued_dir.glob("*.json")):
+        doc = read_json(sidecar)
+        ledger.put_issued(
+            doc["issue_id"], doc["code"], doc["file"], doc["sha256"], doc["issued_at"]
+        )
 
 
 def rebuild(
@@ -472,26 +476,24 @@ def rebuild(
 ) -> None:
     """Recreate ledger.sqlite from the folder alone: departments.json, issued/ and its
     sidecars, inbox/ and its sidecars (each return verified again)."""
-    from .intake import record_stored
+    from .intake import record_stored, stored_sidecars
 
     tmp = campaign.root / f".ledger-rebuild-{os.getpid()}.sqlite"
     for stale in (tmp, tmp.with_name(tmp.name + "-wal"), tmp.with_name(tmp.name + "-shm")):
         stale.unlink(missing_ok=True)
     with Ledger(tmp) as ledger:
         _record_departments(campaign, ledger)
-        for sidecar in sorted(campaign.issued_dir.glob("*.json")):
-            doc = read_json(sidecar)
-            ledger.put_issued(
-                doc["issue_id"], doc["code"], doc["file"], doc["sha256"], doc["issued_at"]
-            )
-        stored = [
-            s
-            for s in sorted(campaign.inbox.glob("*.json"))
-            if s.with_suffix("").exists() or (campaign.inbox / read_json(s)["file"]).exists()
-        ]
+        _record_issued(campaign, ledger)
         for sidecar in sorted((campaign.root / "outbox").glob("*.json")):
-            ledger.put_message(read_json(sidecar))
-        docs = [read_json(s) for s in stored]
+            ledger.put_message(read_json(sidecar))  # before the returns: replies match by them
+        docs = sorted(
+            (
+                d
+                for d in stored_sidecars(campaign).values()
+                if (campaign.inbox / d["file"]).exists()
+            ),
+            key=lambda d: d["file"],
+        )
         record_stored(campaign, ledger, docs, key=key, progress=progress)
         ledger.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     for suffix in ("-wal", "-shm"):
