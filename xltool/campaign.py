@@ -28,7 +28,7 @@ from typing import Any
 
 import yaml
 
-from .errors import InputError, XltoolError
+from .errors import XltoolError
 from .issue import file_stem, issue_forms
 from .keys import init_key, key_id, key_path, load_key
 from .ledger import Ledger
@@ -37,6 +37,7 @@ from .roster import (
     Department,
     Indicators,
     Roster,
+    agreed_year,
     check_indicators_for,
     read_indicators,
     read_roster,
@@ -267,13 +268,7 @@ def init(
 
 def _one_year(people: Roster, year: int | None) -> int | None:
     for d in people.departments:
-        given = d.fields.get("year")
-        if year is not None and given is not None and given != year:
-            raise InputError(
-                f"--year {year} 与名单中「{d.name}」的年度 {given} 不一致，请统一",
-                f"--year {year} disagrees with the roster's 年度 {given} for {d.name}",
-            )
-        year = year if year is not None else given
+        year = agreed_year(year, d.fields)
     return year
 
 

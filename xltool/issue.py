@@ -14,6 +14,7 @@ from .model import EXPORT_ONLY_KEYS, FormData, check_form_data
 from .roster import (
     Department,
     Indicators,
+    agreed_year,
     check_indicators_for,
     read_indicators,
     read_roster,
@@ -108,15 +109,9 @@ def plan_forms(
             for d in departments
         ]
     for form in forms:
-        given = form.fields.get("year")
-        if year is not None and given is not None and given != year:
-            who = form.fields.get("department") or ""
-            raise InputError(
-                f"--year {year} 与名单中「{who}」的年度 {given} 不一致，请统一",
-                f"--year {year} disagrees with the roster's 年度 {given} for {who}",
-            )
-        if year is not None and given is None:
-            form.fields["year"] = year
+        agreed = agreed_year(year, form.fields)
+        if agreed is not None:
+            form.fields["year"] = agreed
         if code and not roster and not data:
             form.fields["code"] = code
     return forms

@@ -285,6 +285,19 @@ def check_points(spec: Spec, rows: list[dict[str, Any]], where_zh: str, where: s
         )
 
 
+def agreed_year(year: int | None, fields: dict[str, Any]) -> int | None:
+    """The year of a form: ``--year`` and the roster's 年度 must agree (the error names
+    both and the department); either alone decides."""
+    given = fields.get("year")
+    if year is not None and given is not None and given != year:
+        who = fields.get("department") or ""
+        raise InputError(
+            f"--year {year} 与名单中「{who}」的年度 {given} 不一致，请统一",
+            f"--year {year} disagrees with the roster's 年度 {given} for {who}",
+        )
+    return year if year is not None else given
+
+
 def typed(type_: str, value: Any, where: str, where_zh: str) -> Any:
     """A table cell as its field type wants it, or an error naming the place."""
     if type_ == "measure" and isinstance(value, str):  # ≥95%, ﹦72890元, or 定性 text
