@@ -91,32 +91,7 @@ def uno_edit(src: Path, dst: Path, actions: list[dict]) -> dict:
 
     Returns what the script reports (values LibreOffice calculated, by defined name).
     """
-    import json
-
-    assert UNO_PYTHON and SOFFICE
-    script = Path(__file__).with_name("uno_script.py")
-    with tempfile.TemporaryDirectory() as profile:
-        # LibreOffice leaves a lock file beside what it opens: open a copy, never the input.
-        copy = Path(profile) / "input" / src.name
-        copy.parent.mkdir()
-        shutil.copyfile(src, copy)
-        proc = subprocess.run(
-            [
-                UNO_PYTHON,
-                str(script),
-                SOFFICE,
-                make_profile(Path(profile)),
-                str(copy),
-                str(dst),
-                json.dumps(actions),
-            ],
-            capture_output=True,
-            text=True,
-            timeout=240,
-            env={**os.environ, "HOME": profile},
-        )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return uno_batch([{"src": str(src), "dst": str(dst), "actions": actions}])[0]
 
 
 def uno_batch(jobs: list[dict]) -> list[dict]:

@@ -2,7 +2,6 @@
 LibreOffice, apply edits through the UNO API, recalculate, save as .xlsx, and print
 the values LibreOffice calculated for every defined name as one JSON line.
 
-    python3 uno_script.py SOFFICE PROFILE_URL SRC DST ACTIONS_JSON
     python3 uno_script.py SOFFICE PROFILE_URL --batch JOBS_JSON_FILE
 
 A batch is a list of {"src", "dst", "actions", "filter"?} done in one LibreOffice session
@@ -93,8 +92,8 @@ def edit(desktop, src, dst, actions, filter_name=None):
 
 
 def main():
-    soffice, profile, src, dst = sys.argv[1:5]
-    actions = sys.argv[5] if len(sys.argv) > 5 else "[]"
+    soffice, profile, flag, jobs_file = sys.argv[1:5]
+    assert flag == "--batch", "usage: uno_script.py SOFFICE PROFILE_URL --batch JOBS_JSON_FILE"
     pipe = "xltool_" + uuid.uuid4().hex[:12]
     proc = subprocess.Popen(
         [
@@ -124,13 +123,10 @@ def main():
         if ctx is None:
             raise SystemExit("LibreOffice did not start")
         desktop = ctx.ServiceManager.createInstanceWithContext("com.sun.star.frame.Desktop", ctx)
-        if src == "--batch":
-            with open(dst, encoding="utf-8") as f:
-                jobs = json.load(f)
-            out = [edit(desktop, j["src"], j["dst"], j["actions"], j.get("filter")) for j in jobs]
-            print(json.dumps(out, ensure_ascii=False))
-        else:
-            print(json.dumps(edit(desktop, src, dst, json.loads(actions)), ensure_ascii=False))
+        with open(jobs_file, encoding="utf-8") as f:
+            jobs = json.load(f)
+        out = [edit(desktop, j["src"], j["dst"], j["actions"], j.get("filter")) for j in jobs]
+        print(json.dumps(out, ensure_ascii=False))
     finally:
         with contextlib.suppress(Exception):
             desktop.terminate()
