@@ -9,12 +9,10 @@ and workbook-structure protection.
 
 from __future__ import annotations
 
-import io
 import json
 import math
 import re
 import uuid
-import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -60,6 +58,24 @@ VALIDATION_TEXT: dict[str, tuple[str, str]] = {
     "points": ("分值", "请输入不小于 0 的分值。"),
     "score": ("得分", "请输入 0 到本行分值之间的数。"),
 }
+
+
+class _FormSheet(Worksheet):
+    """Rows that take free text (``growing``) keep their height but are written without
+    ``customHeight``, so LibreOffice and WPS grow them with the text typed in."""
+
+    growing: frozenset[int] = frozenset()
+
+    def _xml_start_tag_unencoded(self, tag: str, attributes: Any = None) -> None:
+        super()._xml_start_tag_unencoded(tag, self._loosened(tag, attributes))
+
+    def _xml_empty_tag_unencoded(self, tag: str, attributes: Any = None) -> None:
+        super()._xml_empty_tag_unencoded(tag, self._loosened(tag, attributes))
+
+    def _loosened(self, tag: str, attributes: Any) -> Any:
+        if tag != "row" or not attributes or attributes[0][1] - 1 not in self.growing:
+            return attributes
+        return [a for a in attributes if a[0] != "customHeight"]
 
 
 class _Workbook(xlsxwriter.Workbook):
@@ -167,9 +183,8 @@ def write_form(
     rows = scored_rows(spec, layout.indicator_rows())
     computed = recompute(rules, data.fields, rows)
 
-    buffer = io.BytesIO()
     wb = _Workbook(
-        buffer,
+        target,
         {
             "strings_to_formulas": False,
             "strings_to_urls": False,
@@ -180,9 +195,11 @@ def write_form(
     )
     wb.structure_password = info.password
     fmt = _Formats(wb, spec.font)
-    ws = wb.add_worksheet(spec.sheet)
+    ws = wb.add_worksheet(spec.sheet, worksheet_class=_FormSheet)
     issued = prefill(spec, data, info.prefill_keys)
-    free_rows = _write_grid(ws, fmt, layout, data, computed, rules, set(issued["fields"]))
+    ws.growing = frozenset(
+        _write_grid(ws, fmt, layout, data, computed, rules, set(issued["fields"]))
+    )
     _write_validations(wb, ws, layout)
     _write_conditional_formats(ws, fmt, layout)
     for name in layout.fields:
@@ -207,39 +224,7 @@ def write_form(
         }
     )
     wb.close()
-    data_out = _growing_rows(buffer.getvalue(), free_rows)
-    if isinstance(target, str | Path):
-        Path(target).write_bytes(data_out)
-    else:
-        target.write(data_out)
     return layout
-
-
-def _growing_rows(xlsx: bytes, rows: set[int]) -> bytes:
-    """Rows that take free text keep the height issued (what Excel shows) but lose
-    ``customHeight``, so LibreOffice and WPS grow them with the text typed in."""
-    if not rows:
-        return xlsx
-    wanted = {str(r + 1) for r in rows}
-
-    def loosen(match: re.Match[bytes]) -> bytes:
-        tag = match.group(0)
-        number = re.search(rb' r="(\d+)"', tag)
-        if number and number.group(1).decode() in wanted:
-            return tag.replace(b' customHeight="1"', b"")
-        return tag
-
-    out = io.BytesIO()
-    with (
-        zipfile.ZipFile(io.BytesIO(xlsx)) as src,
-        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst,
-    ):
-        for info in src.infolist():
-            part = src.read(info)
-            if info.filename == "xl/worksheets/sheet1.xml":
-                part = re.sub(rb"<row [^>]*>", loosen, part)
-            dst.writestr(info, part)
-    return out.getvalue()
 
 
 def _write_grid(
