@@ -501,3 +501,20 @@ def test_committed_sample_is_what_its_data_file_makes(tmp_path: Path, spec, seed
 
     assert cells(committed) == cells(made)
     assert set(committed.defined_names) == set(made.defined_names)
+
+
+def test_merged_free_text_cells_start_with_room_for_four_lines(blank_xlsx: Path) -> None:
+    """Excel never grows a row of merged cells: a blank form gives 部门职责 and the goals
+    room to start with (and no customHeight, so LibreOffice and WPS grow them further)."""
+    import re
+    import zipfile
+
+    wb = openpyxl.load_workbook(blank_xlsx)
+    with zipfile.ZipFile(blank_xlsx) as zf:  # openpyxl reports any height as custom
+        rows = dict(
+            re.findall(r'<row r="(\d+)"([^>]*)>', zf.read("xl/worksheets/sheet1.xml").decode())
+        )
+    for name in ("duties", "goal_expected"):
+        row = named_cell(wb, name).row
+        assert wb["自评表"].row_dimensions[row].height >= 4 * 14.5, name
+        assert "customHeight" not in rows[str(row)], name

@@ -248,11 +248,12 @@ def _write_grid(
 
     def need(area: Area, text: Any, base: float = 20.0) -> None:
         if not isinstance(text, str) and area.row in heights:
+            heights[area.row] = max(heights[area.row], base)  # a blank cell's room
             return
         width = sum(widths[area.col : area.last_col + 1])
         lines = _lines(str(text) if text is not None else "", width)
         per_row = lines * LINE_HEIGHT / (area.last_row - area.row + 1) + 6
-        heights[area.row] = max(heights.get(area.row, base), min(per_row, MAX_ROW_HEIGHT))
+        heights[area.row] = max(heights.get(area.row, base), base, min(per_row, MAX_ROW_HEIGHT))
 
     title = render_title(spec, data.fields)
     live_title = title_formula(spec, layout.address)
