@@ -6,9 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from openpyxl.utils.cell import get_column_letter
-
-from .check import same
+from .checks import same
 from .findings import Finding
 from .keys import check as check_signature
 from .limits import META_SHEET
@@ -146,7 +144,7 @@ def _indicator_evidence(reading: Reading, issued_rows: list[dict[str, Any]]) -> 
                 continue
             found = row.values.get(key)
             if not same(found, expected):
-                cell = f"{get_column_letter(reading.columns[key])}{row.row}"
+                cell = reading.at(key, row.row)
                 out.append(
                     Finding(
                         "prefill-altered",
@@ -165,7 +163,7 @@ def _indicator_evidence(reading: Reading, issued_rows: list[dict[str, Any]]) -> 
                 Finding(
                     "indicator-added",
                     sheet=reading.sheet,
-                    cell=f"{get_column_letter(reading.columns['name'])}{row.row}",
+                    cell=reading.at("name", row.row),
                     field="indicators",
                     context={"label": row.values.get("name") or ""},
                 )

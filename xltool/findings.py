@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 from dataclasses import field as dc_field
+from string import Formatter
 from typing import Any, Literal
 
 Severity = Literal["error", "warning"]
@@ -20,6 +21,24 @@ class Code:
     title_en: str
     zh: str
     en: str
+
+    @property
+    def zh_fields(self) -> frozenset[str]:
+        return _placeholders(self.zh)
+
+    @property
+    def en_fields(self) -> frozenset[str]:
+        return _placeholders(self.en)
+
+    @property
+    def needs(self) -> frozenset[str]:
+        """What a finding of this code must carry in its context (the rest every finding
+        fills: place, label, found, expected)."""
+        return self.zh_fields - STANDARD
+
+
+def _placeholders(template: str) -> frozenset[str]:
+    return frozenset(name for _, name, _, _ in Formatter().parse(template) if name)
 
 
 _CATALOGUE = [
@@ -352,7 +371,24 @@ _CATALOGUE = [
     ),
 ]
 
-CATALOGUE: dict[str, Code] = {c.code: c for c in _CATALOGUE}
+CATALOGUE: dict[str, Code] = {}
+
+# Placeholders every finding fills itself: where it is, what was found and expected.
+STANDARD = frozenset({"place", "label", "found", "expected"})
+
+
+def register(code: Code) -> None:
+    """Add a code to the catalogue (a check family brings its own this way). Both
+    messages must take the same placeholders, so neither language renders a gap."""
+    if code.zh_fields != code.en_fields:
+        raise ValueError(f"{code.code}: zh and en messages take different placeholders")
+    if code.code in CATALOGUE and CATALOGUE[code.code] != code:
+        raise ValueError(f"finding code {code.code} is registered twice, differently")
+    CATALOGUE[code.code] = code
+
+
+for _code in _CATALOGUE:
+    register(_code)
 
 
 @dataclass
@@ -367,6 +403,16 @@ class Finding:
     expected: Any = None
     context: dict[str, Any] = dc_field(default_factory=dict)
     internal: bool = False
+
+    def __post_init__(self) -> None:
+        # a code or a placeholder missing is a bug in xltool, caught where it is made
+        code = CATALOGUE.get(self.code)
+        if code is None:
+            raise ValueError(f"unknown finding code {self.code!r}")
+        given = {k.removesuffix("_zh").removesuffix("_en") for k in self.context}
+        missing = code.needs - given
+        if missing:
+            raise ValueError(f"finding {self.code} lacks {sorted(missing)} in its context")
 
     @property
     def severity(self) -> Severity:

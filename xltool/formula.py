@@ -14,9 +14,9 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from openpyxl.utils.cell import column_index_from_string
+from .cells import parse_a1
 
-Pos = tuple[int, int]  # 1-based (row, column)
+Pos = tuple[int, int]  # 0-based (row, column)
 # A cell's raw content: (is_formula, value or formula text)
 CellAt = Callable[[Pos], tuple[bool, Any]]
 
@@ -33,7 +33,6 @@ _TOKEN = re.compile(
     )""",
     re.VERBOSE,
 )
-_REF = re.compile(r"^\$?([A-Za-z]{1,3})\$?(\d{1,7})$")
 
 
 class Unknown(Exception):
@@ -54,13 +53,10 @@ def tokens(text: str) -> list[tuple[str, str]]:
 
 
 def ref_pos(ref: str) -> Pos:
-    match = _REF.match(ref)
-    if not match:
-        raise Unknown(ref)
-    row, col = int(match.group(2)), column_index_from_string(match.group(1).upper())
-    if not (1 <= row <= 1_048_576 and 1 <= col <= 16_384):
-        raise Unknown(ref)
-    return row, col
+    try:
+        return parse_a1(ref)
+    except ValueError:
+        raise Unknown(ref) from None
 
 
 class _Parser:

@@ -12,8 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
-
+from .cells import a1, col_name
 from .spec import FundsBlock, GoalsBlock, HeaderBlock, IndicatorsBlock, Spec, TitleBlock, TotalBlock
 
 INDICATORS = "indicators"
@@ -38,7 +37,7 @@ class Area:
 
     @property
     def a1(self) -> str:
-        return xl_rowcol_to_cell(self.row, self.col)
+        return a1(self.row, self.col)
 
 
 @dataclass(frozen=True)
@@ -98,17 +97,17 @@ class Layout:
     def address(self, name: str, absolute: bool = False) -> str:
         """A1 address of a field, or the column range of ``indicators.<column>``."""
         if name.startswith(INDICATORS + "."):
-            col = xl_col_to_name(self.columns[name.split(".", 1)[1]], absolute)
+            col = col_name(self.columns[name.split(".", 1)[1]], absolute)
             d = "$" if absolute else ""
             return f"{col}{d}{self.indicator_first + 1}:{col}{d}{self.indicator_last + 1}"
         area = self.fields[name]
-        return xl_rowcol_to_cell(area.row, area.col, absolute, absolute)
+        return a1(area.row, area.col, absolute, absolute)
 
     def indicators_range(self) -> str:
         first_col = min(self.columns.values())
         last_col = max(self.columns.values())
-        start = xl_rowcol_to_cell(self.indicator_first, first_col, True, True)
-        end = xl_rowcol_to_cell(self.indicator_last, last_col, True, True)
+        start = a1(self.indicator_first, first_col, True, True)
+        end = a1(self.indicator_last, last_col, True, True)
         return f"{start}:{end}"
 
     def fingerprint(self) -> str:

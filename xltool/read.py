@@ -21,8 +21,8 @@ from typing import Any
 
 import openpyxl
 from defusedxml import ElementTree as SafeET
-from openpyxl.utils.cell import column_index_from_string, coordinate_from_string, get_column_letter
 
+from .cells import a1, col_name, parse_a1
 from .findings import Finding
 from .formula import Evaluator
 from .layout import Anchor, Group, Layout, compute_layout, plan_groups
@@ -38,12 +38,12 @@ from .spec import (
 )
 from .values import parse_measure, parse_number
 
-Pos = tuple[int, int]  # 1-based (row, column), as openpyxl counts
+Pos = tuple[int, int]  # 0-based (row, column), like every place inside xltool
 
 
 @dataclass
 class IndicatorRow:
-    row: int  # 1-based sheet row
+    row: int  # 0-based sheet row
     values: dict[str, Any]
     inside: bool = True  # inside the block the totals' formulas cover
     formulas: dict[str, str] = field(default_factory=dict)  # column → formula text
@@ -86,8 +86,8 @@ class Reading:
     formulas: dict[str, str | None] = field(default_factory=dict)
     constants: dict[str, Any] = field(default_factory=dict)
     cached: dict[str, Any] = field(default_factory=dict)
-    columns: dict[str, int] = field(default_factory=dict)  # indicator column key → 1-based col
-    block: tuple[int, int] = (0, -1)  # first and last 1-based rows of the indicator block
+    columns: dict[str, int] = field(default_factory=dict)  # indicator column key → 0-based col
+    block: tuple[int, int] = (0, -1)  # first and last 0-based rows of the indicator block
     indicators: list[IndicatorRow] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     missing_blocks: set[str] = field(default_factory=set)
@@ -98,8 +98,11 @@ class Reading:
     saved_at: str | None = None  # the workbook's own last-saved time (document properties)
 
     def cell(self, name: str) -> str:
-        row, col = self.positions[name]
-        return f"{get_column_letter(col)}{row}"
+        return a1(*self.positions[name])
+
+    def at(self, key: str, row: int) -> str:
+        """The A1 cell of indicator column ``key`` in sheet row ``row`` (0-based)."""
+        return a1(row, self.columns[key])
 
     def field_finding(
         self, code: str, name: str, found: Any = None, expected: Any = None, **context: Any
@@ -117,11 +120,36 @@ class Reading:
             context={"label": label, **context},
         )
 
+    def row_finding(
+        self,
+        code: str,
+        key: str,
+        row: IndicatorRow,
+        found: Any = None,
+        expected: Any = None,
+        *,
+        field: str | None = None,
+        **context: Any,
+    ) -> Finding:
+        """A finding about one indicator row, at its cell in column ``key``, labelled
+        with the row's 三级指标 (or its group's name for an empty one)."""
+        values = row.values
+        label = str(values.get("name") or f"{values.get('level2') or ''}空行")
+        return Finding(
+            code,
+            sheet=self.sheet,
+            cell=self.at(key, row.row),
+            field=field or f"indicators.{key}",
+            found=found,
+            expected=expected,
+            context={"label": label, **context},
+        )
+
     def address(self, name: str) -> str:
         """A1 address in the returned workbook, for rules' Excel faces."""
         if name.startswith("indicators."):
-            letter = get_column_letter(self.columns[name.split(".", 1)[1]])
-            return f"{letter}{self.block[0]}:{letter}{self.block[1]}"
+            letter = col_name(self.columns[name.split(".", 1)[1]])
+            return f"{letter}{self.block[0] + 1}:{letter}{self.block[1] + 1}"
         return self.cell(name)
 
 
@@ -172,9 +200,13 @@ def read_form(source: Path | bytes, spec: Spec | None = None) -> Reading:
                 )
             )
         cells = real_cells(ws)
-        if cells and (max(r for r, _c in cells) > 1_048_576 or max(c for _r, c in cells) > 16_384):
+        if cells and (
+            max(r for r, _c in cells) >= 1_048_576 or max(c for _r, c in cells) >= 16_384
+        ):
             raise ValueError("a cell lies outside the sheet grid (row > 1048576 or column > XFD)")
-        layout = compute_layout(spec, _groups(spec, meta, max((r for r, _c in cells), default=0)))
+        layout = compute_layout(
+            spec, _groups(spec, meta, max((r + 1 for r, _c in cells), default=0))
+        )
         _locate(wb, ws, cells, layout, reading)
         cached = _cached_values(data, ws.title)
         _read_fields(cells, cached, reading)
@@ -249,7 +281,7 @@ def real_cells(ws: Any) -> dict[Pos, Any]:
     for row in ws.iter_rows():
         for cell in row:
             if cell.value is not None:
-                cells[(cell.row, cell.column)] = cell
+                cells[(cell.row - 1, cell.column - 1)] = cell  # openpyxl counts from 1
     return cells
 
 
@@ -369,8 +401,7 @@ _A1_RANGE = re.compile(r"^[A-Za-z]{1,3}\d{1,7}(:[A-Za-z]{1,3}\d{1,7})?$")
 
 
 def _pos(ref: str) -> Pos:
-    letters, row = coordinate_from_string(ref.split(":")[0])
-    return row, column_index_from_string(letters)
+    return parse_a1(ref.split(":")[0])
 
 
 def _locate(wb: Any, ws: Any, cells: dict[Pos, Any], layout: Layout, reading: Reading) -> None:
@@ -389,7 +420,7 @@ def _locate(wb: Any, ws: Any, cells: dict[Pos, Any], layout: Layout, reading: Re
                 continue
             for f in missing:
                 area = layout.fields[f]
-                by_name[f] = (area.row + 1 + shift[0], area.col + 1 + shift[1])
+                by_name[f] = (area.row + shift[0], area.col + shift[1])
         reading.positions.update(by_name)
 
     # the indicator block: its defined name, else between its header row and the total row
@@ -398,7 +429,7 @@ def _locate(wb: Any, ws: Any, cells: dict[Pos, Any], layout: Layout, reading: Re
         ref = names["indicators"][1]
         first, last = ref.split(":") if ":" in ref else (ref, ref)
         (r1, c1), (r2, _c2) = _pos(first), _pos(last)
-        total_row = reading.positions.get(spec.total.points, (0, 0))[0]
+        total_row = reading.positions.get(spec.total.points, (-1, 0))[0]
         if r1 < total_row <= r2:  # a name that runs over the total row claims too much
             r2 = total_row - 1
         reading.block = (r1, r2)
@@ -410,9 +441,9 @@ def _locate(wb: Any, ws: Any, cells: dict[Pos, Any], layout: Layout, reading: Re
         if shift is None:
             _structure_changed(reading, "indicators", anchor.text, ("表头", "header"))
             return
-        header_row = layout.indicator_header + 1 + shift[0]
-        reading.columns = {k: c + 1 + shift[1] for k, c in layout.columns.items()}
-        total_row = reading.positions.get(spec.total.points, (0, 0))[0]
+        header_row = layout.indicator_header + shift[0]
+        reading.columns = {k: c + shift[1] for k, c in layout.columns.items()}
+        total_row = reading.positions.get(spec.total.points, (-1, 0))[0]
         last = (
             total_row - 1
             if total_row > header_row
@@ -425,7 +456,7 @@ def _locate(wb: Any, ws: Any, cells: dict[Pos, Any], layout: Layout, reading: Re
     for col in spec.indicators.columns:
         found = _norm(_value(cells, header_row, reading.columns[col.key]))
         if found != _norm(col.label):
-            cell = f"{get_column_letter(reading.columns[col.key])}{header_row}"
+            cell = a1(header_row, reading.columns[col.key])
             _structure_changed(
                 reading, "indicators", col.label, ("列", "column"), cell, found or None
             )
@@ -473,7 +504,7 @@ def _find_anchor(anchor: Anchor, index: dict[str, list[Pos]]) -> tuple[int, int]
     hits = index.get(_norm(anchor.text))
     if not hits:
         return None
-    expected = (anchor.row + 1, anchor.col + 1)
+    expected = (anchor.row, anchor.col)
     row, col = min(hits, key=lambda p: (abs(p[0] - expected[0]), abs(p[1] - expected[1])))
     return row - expected[0], col - expected[1]
 
@@ -576,9 +607,7 @@ def _input_formula(
     text = _formula_text(raw)
     text = text if text.startswith("=") else "=" + text
     value = evaluator.value(text)
-    reading.input_formulas.append(
-        InputFormula(name, f"{get_column_letter(pos[1])}{pos[0]}", label, text, value, saved)
-    )
+    reading.input_formulas.append(InputFormula(name, a1(*pos), label, text, value, saved))
     return value
 
 
@@ -615,7 +644,7 @@ def _read_fields(cells: dict[Pos, Any], cached: dict[Pos, Any], reading: Reading
             fields[name].type,
             reading,
             name,
-            f"{get_column_letter(col)}{row}",
+            a1(row, col),
             fields[name].label,
             summed=name in summed,
         )
@@ -666,7 +695,7 @@ def _read_indicators(cells: dict[Pos, Any], cached: dict[Pos, Any], reading: Rea
                 col.type,
                 reading,
                 key,
-                f"{get_column_letter(c)}{r}",
+                a1(r, c),
                 col.label,
                 summed=key in summed,
                 row=len(reading.indicators),

@@ -11,8 +11,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from openpyxl.utils.cell import get_column_letter
-
 from .errors import InputError
 from .findings import Finding
 from .model import FormData
@@ -70,7 +68,7 @@ def carry(reading: Reading) -> Repaired:
             if _fits(col.type, value):
                 kept[col.key] = value
             else:
-                cell = f"{reading.sheet}!{get_column_letter(reading.columns[col.key])}{row.row}"
+                cell = f"{reading.sheet}!{reading.at(col.key, row.row)}"
                 out.dropped.append(_not_a_number(None, cell, col.label, value))
         out.data.indicators.append(kept)
     out.changed += _changed(reading)
@@ -91,7 +89,8 @@ def _changed(reading: Reading) -> list[Dropped]:
     """What the fresh form will show differently: a typed-over total becomes its formula
     again, a filer's formula in an input cell becomes the value it computes, a number
     typed as text becomes a number."""
-    from .check import check, same
+    from .check import check
+    from .checks import same
     from .findings import show_value
 
     _findings, _totals, recomputed = check(reading)

@@ -396,21 +396,34 @@ def qualitative_band(grade: Any) -> tuple[float, float] | None:
     return None
 
 
+def formula_scored(spec: Spec) -> bool:
+    """``score: formula`` kinds with a 指标性质 column: 得分 is a formula of its rule."""
+    return spec.indicators.score == "formula" and "nature" in {
+        c.key for c in spec.indicators.columns
+    }
+
+
+def scored_by_formula(spec: Spec, row: Mapping[str, Any]) -> bool:
+    """Whether this row's 得分 is its rule's formula (every row but a 定性 one)."""
+    from .values import normalise_nature
+
+    return formula_scored(spec) and normalise_nature(row.get("nature")) != "定性"
+
+
 def scored_rows(spec: Spec, rows: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     """Rows with 得分 as the form computes it: in ``score: formula`` kinds, a
     quantitative row's score is its rule's result, whatever the cell holds."""
     from .values import normalise_nature
 
-    keys = {c.key for c in spec.indicators.columns}
-    if spec.indicators.score != "formula" or "nature" not in keys:
+    if not formula_scored(spec):
         return rows
     rule = IndicatorScore()
     out: list[Mapping[str, Any]] = []
     for row in rows:
-        nature = normalise_nature(row.get("nature"))
-        if nature == "定性":
+        if not scored_by_formula(spec, row):
             out.append(row)
         else:
+            nature = normalise_nature(row.get("nature"))
             score = rule.evaluate(nature, row.get("target"), row.get("actual"), row.get("points"))
             out.append({**row, "score": score})
     return out
@@ -420,8 +433,7 @@ def formula_inputs(spec: Spec) -> frozenset[str]:
     """Input cells the workbook's own formulas read: fields by name, indicator columns
     as ``indicators.<key>``. A number typed as text there is not what the form computes."""
     names = {s for rule in ordered_rules(spec) for s in rule.sources}
-    keys = {c.key for c in spec.indicators.columns}
-    if spec.indicators.score == "formula" and "nature" in keys:
+    if formula_scored(spec):
         names |= {f"indicators.{k}" for k in ("nature", "target", "actual", "points")}
     return frozenset(names)
 

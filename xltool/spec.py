@@ -23,6 +23,7 @@ FieldType = Literal[
 ]
 """``measure``: a target or actual: a number (typed maybe as ``≥95%``) or, for 定性, text."""
 NUMERIC_TYPES = frozenset({"year", "count", "amount", "points", "score", "rate"})
+FUND_PREFIX = "fund_"
 
 
 class _Strict(BaseModel):
@@ -81,6 +82,11 @@ class FundsBlock(_Strict):
     inputs: RowsColumns
     dashes: RowsColumns | None = None
     required: list[str] = []
+
+    @staticmethod
+    def key(row: str, column: str) -> str:
+        """The field name of one cell of the grid: ``fund_<row>_<column>``."""
+        return f"{FUND_PREFIX}{row}_{column}"
 
 
 class GoalsBlock(_Strict):
@@ -158,14 +164,24 @@ class Profile(_Strict):
         return next((g.label for g in self.grades if score >= g.min - 1e-9), None)
 
 
-class RequireWhenBelow(_Strict):
-    """A check with an Excel face (the cell turns red) and a Python face (a finding):
-    ``require`` must be filled while ``field`` is below ``below``."""
+class CheckSpec(BaseModel):
+    """One entry of ``checks:``: a family of :mod:`xltool.checks` by its ``type`` and that
+    family's parameters (checked against the family when the spec loads)."""
 
-    code: Literal["rate-reason-missing"]
-    field: str
-    below: float
-    require: str
+    model_config = ConfigDict(extra="allow", frozen=True)
+    type: str = "require_when_below"
+
+    def params(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+
+class RollUp(_Strict):
+    """Which fields give the roll-up's figures (the totals every return is summed by)."""
+
+    budget_initial: str | None = None
+    budget_adjusted: str | None = None
+    executed: str | None = None
+    execution_rate: str | None = None
 
 
 class Spec(_Strict):
@@ -181,7 +197,8 @@ class Spec(_Strict):
     fields: dict[str, FieldSpec]
     blocks: list[Block]
     rules: list[RuleSpec]
-    checks: list[RequireWhenBelow] = []
+    checks: list[CheckSpec] = []
+    roll_up: RollUp = RollUp()
     source_hash: str = ""
 
     @model_validator(mode="after")
@@ -224,7 +241,7 @@ class Spec(_Strict):
         if funds:
             for row in funds.rows:
                 for col in funds.columns:
-                    key = f"fund_{row.key}_{col.key}"
+                    key = funds.key(row.key, col.key)
                     out[key] = FieldSpec(
                         label=f"{row.label}·{col.label}",
                         label_en=f"{row.label_en} · {col.label_en}",
@@ -232,6 +249,10 @@ class Spec(_Strict):
                         required=key in funds.required,
                     )
         return out
+
+    def is_fund_field(self, name: str) -> bool:
+        """A cell of the fund grid (its fields are ``fund_<row>_<column>``)."""
+        return name.startswith(FUND_PREFIX) and name in self.all_fields()
 
     def input_fields(self) -> list[str]:
         """Scalar fields the filer (or issuer) types in, in layout order."""
@@ -251,7 +272,7 @@ class Spec(_Strict):
         funds = self.funds
         if not funds or not funds.dashes:
             return frozenset()
-        return frozenset(f"fund_{r}_{c}" for r in funds.dashes.rows for c in funds.dashes.columns)
+        return frozenset(funds.key(r, c) for r in funds.dashes.rows for c in funds.dashes.columns)
 
     def sections(self) -> dict[str, tuple[str, str]]:
         """Field → (section key, section label), for "this whole section is empty"."""
@@ -264,7 +285,7 @@ class Spec(_Strict):
             elif isinstance(block, FundsBlock):
                 label = block.section.replace("\n", "")
                 for key in self.all_fields():
-                    if key.startswith("fund_"):
+                    if key.startswith(FUND_PREFIX):
                         out[key] = ("funds", label)
             elif isinstance(block, GoalsBlock):
                 for name in block.fields:
@@ -366,8 +387,7 @@ def spec_errors(path: Path) -> list[str]:
 def _load(path: Path) -> tuple[Spec | None, list[str]]:
     try:
         text = path.read_text(encoding="utf-8")
-        raw = yaml.safe_load(text)
-        tree = yaml.compose(text)
+        raw = _yaml_load(text)
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         return None, [f"{path}: cannot read the spec: {exc}"]
     if not isinstance(raw, dict):
@@ -382,12 +402,18 @@ def _load(path: Path) -> tuple[Spec | None, list[str]]:
     try:
         spec = Spec.model_validate({**raw, "source_hash": digest})
     except ValidationError as exc:
+        tree = yaml.compose(text)  # line numbers, needed only to place an error
         return None, [_located(path, tree, err) for err in exc.errors()]
     try:
         _check_references(spec, path)
     except SpecError as exc:
         return None, [exc.en]
     return spec, []
+
+
+def _yaml_load(text: str) -> Any:
+    """Safe YAML through libyaml when PyYAML was built with it (about 10× faster)."""
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
 def _resolve_extends(raw: dict[str, Any], path: Path, depth: int = 0) -> dict[str, Any]:
@@ -407,7 +433,7 @@ def _resolve_extends(raw: dict[str, Any], path: Path, depth: int = 0) -> dict[st
         raise SpecError(
             f"{path}: extends unknown kind '{parent_name}' (known: {', '.join(builtin_kinds())})"
         )
-    parent = yaml.safe_load(parent_path.read_text(encoding="utf-8"))
+    parent = _yaml_load(parent_path.read_text(encoding="utf-8"))
     parent = _resolve_extends(parent, parent_path, depth + 1)
     child = {k: v for k, v in raw.items() if k != "extends"}
     return _merge(parent, child)
@@ -419,13 +445,22 @@ def _merge(base: Any, over: Any, key: str = "") -> Any:
         for k, v in over.items():
             out[k] = _merge(base[k], v, k) if k in base else v
         return out
-    if key == "rules" and isinstance(base, list) and isinstance(over, list):
-        by_target = {r.get("target"): r for r in base if isinstance(r, dict)}
+    identity = _MERGED_BY.get(key)
+    if identity and isinstance(base, list) and isinstance(over, list):
+        merged = {identity(r): r for r in base if isinstance(r, dict)}
         for r in over:
             if isinstance(r, dict):
-                by_target[r.get("target")] = r
-        return list(by_target.values())
+                merged[identity(r)] = r
+        return list(merged.values())
     return over
+
+
+# Lists an ``extends`` merges entry by entry: a rule by its target, a check by its family
+# and code; every other list is replaced.
+_MERGED_BY: dict[str, Any] = {
+    "rules": lambda r: r.get("target"),
+    "checks": lambda c: (c.get("type", "require_when_below"), c.get("code")),
+}
 
 
 def _located(path: Path, tree: Any, err: dict[str, Any]) -> str:
@@ -498,6 +533,17 @@ def _check_references(spec: Spec, path: Path) -> None:
             and block.label_span + len(block.columns) != spec.width - 1
         ):
             raise SpecError(f"{path}: the funds block is not {spec.width - 1} columns wide")
+    _check_checks(spec, path)
+
+
+def _check_checks(spec: Spec, path: Path) -> None:
+    from .checks import build
+
+    for entry in spec.checks:
+        try:
+            build(entry.type, entry.params(), spec)
+        except SpecError as exc:
+            raise SpecError(f"{path}: {exc.en}") from None
 
 
 def _rule_sources(rule: RuleSpec) -> list[str]:

@@ -21,15 +21,16 @@ from typing import IO, Any
 
 import xlsxwriter
 from rich.cells import cell_len
-from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 from xlsxwriter.worksheet import Worksheet
 
 from . import __version__
+from .cells import a1, col_name
+from .checks import AMBER_FILL, RED_FILL, ExcelFace, checks_for
 from .keys import key_id, sign
 from .layout import Area, Layout, compute_layout, level_spans, plan_groups
 from .limits import META_FORMAT, META_SHEET
 from .model import FormData
-from .rules import IndicatorScore, ordered_rules, recompute, scored_rows
+from .rules import IndicatorScore, ordered_rules, recompute, scored_by_formula, scored_rows
 from .spec import NUMERIC_TYPES, Spec
 from .text import render_instructions, render_title, title_formula
 from .values import normalise_nature
@@ -38,8 +39,6 @@ LISTS_SHEET = "_lists"
 INSTRUCTIONS_SHEET = "填表说明"
 
 INPUT_FILL = "#FFF7D6"
-RED_FILL = "#F8CBAD"
-AMBER_FILL = "#FFD966"
 HEADER_FILL = "#DDEBF7"
 LINE_HEIGHT = 14.5
 LONGTEXT_LINES = 4  # room a merged free-text cell gets in a blank form
@@ -56,7 +55,6 @@ VALIDATION_TEXT: dict[str, tuple[str, str]] = {
     "count": ("人数", "请输入不小于 0 的整数。"),
     "year": ("年度", "请输入四位年份，例如 2025。"),
     "points": ("分值", "请输入不小于 0 的分值。"),
-    "score": ("得分", "请输入 0 到本行分值之间的数。"),
 }
 
 
@@ -201,7 +199,7 @@ def write_form(
         _write_grid(ws, fmt, layout, data, computed, rules, set(issued["fields"]))
     )
     _write_validations(wb, ws, layout)
-    _write_conditional_formats(ws, fmt, layout)
+    _write_checks(ws, fmt, layout)
     for name in layout.fields:
         wb.define_name(name, f"={_quote(spec.sheet)}!{layout.address(name, absolute=True)}")
     wb.define_name("indicators", f"={_quote(spec.sheet)}!{layout.indicators_range()}")
@@ -309,7 +307,7 @@ def _write_grid(
             for column in spec.indicators.columns:
                 if column.key in ("level1", "level2"):
                     continue
-                if column.key == "score" and _scored_by_formula(spec, row):
+                if column.key == "score" and scored_by_formula(spec, row):
                     _write_score_formula(ws, fmt, layout, r, row)
                     continue
                 value = row.get(column.key)
@@ -324,20 +322,11 @@ def _write_grid(
     return free_rows
 
 
-def _scored_by_formula(spec: Spec, row: dict[str, Any]) -> bool:
-    """In ``score: formula`` kinds, every row but a 定性 one gets its rule's formula."""
-    if spec.indicators.score != "formula" or "nature" not in {
-        c.key for c in spec.indicators.columns
-    }:
-        return False
-    return normalise_nature(row.get("nature")) != "定性"
-
-
 def _write_score_formula(
     ws: Worksheet, fmt: _Formats, layout: Layout, r: int, row: dict[str, Any]
 ) -> None:
     rule = IndicatorScore()
-    formula = rule.formula(lambda key: xl_rowcol_to_cell(r, layout.columns[key]))
+    formula = rule.formula(lambda key: a1(r, layout.columns[key]))
     cached = rule.evaluate(
         normalise_nature(row.get("nature")), row.get("target"), row.get("actual"), row.get("points")
     )
@@ -381,25 +370,8 @@ def _write_validations(wb: xlsxwriter.Workbook, ws: Worksheet, layout: Layout) -
         _number_validation(ws, area.row, area.col, area.row, area.col, ftype)
 
     first, last = layout.indicator_first, layout.indicator_last
-    points_col, score_col = layout.columns["points"], layout.columns["score"]
+    points_col = layout.columns["points"]
     _number_validation(ws, first, points_col, last, points_col, "points")
-    title, message = VALIDATION_TEXT["score"]
-    ws.data_validation(
-        first,
-        score_col,
-        last,
-        score_col,
-        {
-            "validate": "decimal",
-            "criteria": "between",
-            "minimum": 0,
-            "maximum": "=" + xl_rowcol_to_cell(first, points_col, col_abs=True),
-            "input_title": title,
-            "input_message": message,
-            "error_title": "得分超出范围",
-            "error_message": "得分须在 0 到本行分值之间。",
-        },
-    )
     framework = spec.indicators.framework
     level1s = list(dict.fromkeys([*framework, *(g.level1 for g in layout.groups)]))
     level2s = list(
@@ -419,7 +391,7 @@ def _write_validations(wb: xlsxwriter.Workbook, ws: Worksheet, layout: Layout) -
         else:
             # Excel refuses inline lists over 255 characters: reference a hidden sheet.
             lists.append(items)
-            letter = xl_col_to_name(len(lists) - 1)
+            letter = col_name(len(lists) - 1)
             source = f"={_quote(LISTS_SHEET)}!${letter}$1:${letter}${len(items)}"
         ws.data_validation(
             first,
@@ -460,71 +432,12 @@ def _number_validation(ws: Worksheet, r1: int, c1: int, r2: int, c2: int, ftype:
     ws.data_validation(r1, c1, r2, c2, options)
 
 
-def _write_conditional_formats(ws: Worksheet, fmt: _Formats, layout: Layout) -> None:
-    spec = layout.spec
-    first, last = layout.indicator_first, layout.indicator_last
-    points = xl_rowcol_to_cell(first, layout.columns["points"], col_abs=True)
-    score = xl_rowcol_to_cell(first, layout.columns["score"], col_abs=True)
-    if "reason" in layout.columns:
-        reason_col = layout.columns["reason"]
-        reason = xl_rowcol_to_cell(first, reason_col, col_abs=True)
-        ws.conditional_format(
-            first,
-            reason_col,
-            last,
-            reason_col,
-            {
-                "type": "formula",
-                "criteria": f"=AND(ISNUMBER({score}),ISNUMBER({points}),{score}<{points},"
-                f"LEN(TRIM({reason}))=0)",
-                "format": fmt.fill(RED_FILL),
-            },
-        )
-    threshold = spec.profile.rate_warning_below
-    if threshold is not None:
-        for name, area in layout.fields.items():
-            if name.startswith("fund_") and name.endswith("_rate"):
-                cell = area.a1
-                ws.conditional_format(
-                    area.row,
-                    area.col,
-                    area.row,
-                    area.col,
-                    {
-                        "type": "formula",
-                        "criteria": f"=AND(ISNUMBER({cell}),{cell}<{threshold})",
-                        "format": fmt.fill(AMBER_FILL),
-                    },
-                )
-    fields = layout.fields
-    for check in spec.checks:  # e.g. 执行率 below 90% needs a reason
-        if check.field in fields and check.require in fields:
-            value, need = fields[check.field].a1, fields[check.require]
-            ws.conditional_format(
-                need.row,
-                need.col,
-                need.last_row,
-                need.last_col,
-                {
-                    "type": "formula",
-                    "criteria": f"=AND(ISNUMBER({value}),{value}<{check.below},LEN(TRIM({need.a1}))=0)",
-                    "format": fmt.fill(RED_FILL),
-                },
-            )
-    # the indicators' points must add up to the profile's total
-    total = layout.fields[spec.total.points]
-    ws.conditional_format(
-        total.row,
-        total.col,
-        total.row,
-        total.col,
-        {
-            "type": "formula",
-            "criteria": f"=ROUND(SUM({layout.address('indicators.points', absolute=True)}),2)"
-            f"<>{spec.profile.points_total:g}",
-            "format": fmt.fill(RED_FILL),
-        },
-    )
+def _write_checks(ws: Worksheet, fmt: _Formats, layout: Layout) -> None:
+    """Every check family's Excel face: the cells that turn red (or amber) as the filer
+    types, and the values Excel refuses."""
+    face = ExcelFace(ws, layout, {"red": fmt.fill(RED_FILL), "amber": fmt.fill(AMBER_FILL)})
+    for family in checks_for(layout.spec):
+        family.excel(face)
 
 
 def _print_setup(ws: Worksheet, layout: Layout) -> None:

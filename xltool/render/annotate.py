@@ -12,8 +12,8 @@ import openpyxl
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
 
+from ..cells import col_name
 from ..findings import CATALOGUE
 from ..report import FileResult
 from ..safeio import write_atomic
@@ -77,7 +77,7 @@ def annotate(
             place.font = Font(color="0563C1", underline="single")
         _text(ws, r, 6, f.message(lang)).alignment = Alignment(wrap_text=True, vertical="top")
     for col, width in enumerate(WIDTHS, start=1):
-        ws.column_dimensions[get_column_letter(col)].width = width
+        ws.column_dimensions[col_name(col - 1)].width = width
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = 9
     ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0

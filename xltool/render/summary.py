@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import IO, Any
 
 import xlsxwriter
-from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
+from ..cells import a1, col_name
 from ..findings import CATALOGUE
 from ..report import FileResult
 from ..rules import Ratio, is_number, total
@@ -254,7 +254,7 @@ def _write_main(wb: Any, fmt: dict[str, Any], spec: Spec, rows: list[Row], title
 
     def rng(key: str) -> str:
         c = COL[key]
-        return f"{xl_rowcol_to_cell(1, c)}:{xl_rowcol_to_cell(last, c)}"
+        return f"{a1(1, c)}:{a1(last, c)}"
 
     crit = f'{rng("status")},"{PASSED}"'
     sums = {k: total(t.get(k) for t in passed) for k in AMOUNTS}
@@ -269,8 +269,8 @@ def _write_main(wb: Any, fmt: dict[str, Any], spec: Spec, rows: list[Row], title
     for key in ("errors", "warnings"):
         count = sum(getattr(row.result, key) for row in rows if row.result)
         ws.write_formula(total_row, COL[key], f"=SUM({rng(key)})", fmt["bold"], count)
-    adjusted = xl_rowcol_to_cell(total_row, COL["budget_adjusted"])
-    executed = xl_rowcol_to_cell(total_row, COL["executed"])
+    adjusted = a1(total_row, COL["budget_adjusted"])
+    executed = a1(total_row, COL["executed"])
     ratio = Ratio("", "e", "a").evaluate({"e": sums["executed"], "a": sums["budget_adjusted"]}.get)
     ws.write_formula(
         total_row,
@@ -288,14 +288,14 @@ def _write_main(wb: Any, fmt: dict[str, Any], spec: Spec, rows: list[Row], title
         fmt["bold_number"],
         _cached(mean),
     )
-    status_col = xl_col_to_name(COL["status"])
+    status_col = col_name(COL["status"])
     ws.conditional_format(
         1, COL["status"], last, COL["status"],
         {"type": "formula", "criteria": f'=${status_col}2<>"{PASSED}"', "format": fmt["red"]},
     )  # fmt: skip
     threshold = spec.profile.rate_warning_below
     if threshold is not None:
-        cell = xl_rowcol_to_cell(1, COL["execution_rate"], row_abs=False, col_abs=True)
+        cell = a1(1, COL["execution_rate"], row_abs=False, col_abs=True)
         ws.conditional_format(
             1, COL["execution_rate"], last, COL["execution_rate"],
             {"type": "formula", "criteria": f"=AND(ISNUMBER({cell}),{cell}<{threshold})",
