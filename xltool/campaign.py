@@ -30,9 +30,10 @@ import yaml
 
 from .errors import XltoolError
 from .issue import file_stem, issue_forms
-from .keys import init_key, key_id, key_path, load_key
+from .keys import init_key, key_id, load_key
 from .ledger import Ledger
 from .model import FormData
+from .paths import key_path
 from .roster import (
     Department,
     Indicators,
@@ -211,12 +212,7 @@ def init(
         )
     if root.exists() and any(root.iterdir()):
         raise XltoolError(f"{root} 不是空目录", f"{root} is not empty")
-    source = spec_file or kind_paths().get(kind or "dept-overall")
-    if source is None:
-        from .spec import load_builtin
-
-        load_builtin(kind or "")  # raises the known-kinds error
-        raise AssertionError
+    source = spec_file or _kind_path(kind or "dept-overall")
     spec = load_spec(source)
     people = read_roster(spec, roster, need_code=True)
     table = read_indicators(spec, indicators) if indicators else Indicators()
@@ -229,15 +225,7 @@ def init(
 
             notes.append(ignored_note(path, found))
     year = _one_year(people, year)
-    key = load_key(key_file) if key_path(key_file).exists() else None
-    if key is None:
-        created = init_key(key_path(key_file))
-        key = load_key(created)
-        notes.append(
-            (f"已创建发放密钥 {created}（仅本人可读）", f"Created the issuer key {created}")
-        )
-    assert key is not None
-
+    key = _issuer_key(key_file, notes)
     root.mkdir(parents=True, exist_ok=True)
     for sub in ("spec", "issued", "inbox", "annotated"):
         (root / sub).mkdir(exist_ok=True)
@@ -264,6 +252,29 @@ def init(
     _issue(campaign, spec, key, people.departments, table, year, progress=progress)
     rebuild(campaign, key)
     return campaign
+
+
+def _kind_path(kind: str) -> Path:
+    source = kind_paths().get(kind)
+    if source is None:
+        from .spec import load_builtin
+
+        load_builtin(kind)  # raises the known-kinds error
+        raise AssertionError
+    return source
+
+
+def _issuer_key(key_file: Path | None, notes: list[tuple[str, str]]) -> bytes:
+    """The issuer's key, created (and said so) when there is none yet."""
+    key = load_key(key_file) if key_path(key_file).exists() else None
+    if key is None:
+        created = init_key(key_path(key_file))
+        key = load_key(created)
+        notes.append(
+            (f"已创建发放密钥 {created}（仅本人可读）", f"Created the issuer key {created}")
+        )
+    assert key is not None
+    return key
 
 
 def _one_year(people: Roster, year: int | None) -> int | None:

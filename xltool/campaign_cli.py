@@ -248,24 +248,13 @@ def collect(
     from .intake import exit_code, items_from_paths
     from .sniff import Limits
 
-    if not paths and not use_imap:
-        raise XltoolError(
-            "请给出要收录的文件或文件夹，或用 --imap", "give files or folders, or --imap"
-        )
-    if (since or move_to) and not use_imap:
-        raise XltoolError(
-            "--since 和 --move-to 只用于 --imap", "--since and --move-to go with --imap"
-        )
+    _check_collect_options(paths, use_imap, since, move_to)
     c = _open(campaign_dir)
     _check_received_at(received_at, c.zone)
     key = c.key(key_file)
     limits = Limits()
     _warn_insecure(insecure)
-    settings = None
-    if use_imap or reply:
-        from .mail.settings import mail_settings
-
-        settings = mail_settings(c.config)
+    settings = _mail_settings(c) if use_imap or reply else None
     messages = _saved_messages(paths, limits)
     mailbox = _Mailbox(c, settings, since, move_to, insecure, limits) if use_imap else None
     if mailbox is not None:
@@ -289,6 +278,25 @@ def collect(
     _print_collected(outcomes, empty, replies, fmt, current_lang())
     failed = empty or any(r.outcome == "send-failed" for r in replies)
     sys.exit(1 if failed else exit_code(outcomes))
+
+
+def _mail_settings(c: Any) -> Any:
+    from .mail.settings import mail_settings
+
+    return mail_settings(c.config)
+
+
+def _check_collect_options(
+    paths: tuple[str, ...], use_imap: bool, since: Any, move_to: str | None
+) -> None:
+    if not paths and not use_imap:
+        raise XltoolError(
+            "请给出要收录的文件或文件夹，或用 --imap", "give files or folders, or --imap"
+        )
+    if (since or move_to) and not use_imap:
+        raise XltoolError(
+            "--since 和 --move-to 只用于 --imap", "--since and --move-to go with --imap"
+        )
 
 
 def _check_received_at(received_at: str | None, zone: str) -> None:
@@ -605,10 +613,10 @@ def _mail_run(
     import dataclasses
 
     from .mail.jobs import Mailer
-    from .mail.settings import mail_settings, password
+    from .mail.settings import password
 
     c = _open(campaign_dir)
-    settings = mail_settings(c.config)
+    settings = _mail_settings(c)
     if rate is not None:
         settings = dataclasses.replace(settings, rate=rate)
     _warn_insecure(insecure)

@@ -22,8 +22,9 @@ from .cli_common import (
 )
 from .errors import XltoolError
 from .i18n import current_lang, set_lang, t
-from .keys import init_key, key_path, load_key
+from .keys import init_key, load_key
 from .limits import Limits
+from .paths import key_path
 from .report import dumps, report_json
 from .safeio import visible, write_atomic
 
@@ -188,16 +189,8 @@ def new(
             "--department and --roster do not go together",
         )
     notes: list[tuple[str, str]] = []
-    forms = plan_forms(
-        spec,
-        department=department,
-        year=year,
-        code=code,
-        roster=roster,
-        indicators=indicators_file,
-        data=data_file,
-        notes=notes,
-    )
+    given = {"department": department, "year": year, "code": code, "roster": roster}
+    forms = plan_forms(spec, indicators=indicators_file, data=data_file, notes=notes, **given)
     for zh, en in notes:
         click.echo(visible(zh if current_lang() == "zh" else en), err=True)
     if output and len(forms) != 1:
@@ -205,18 +198,17 @@ def new(
             f"-o 只能指定一个文件，而要生成 {len(forms)} 份表；多份请用 --out 目录",
             "--output names one file; use --out DIR for a batch",
         )
+    options = {"force": force, "spare_rows": spare_rows, "password": password}
     with progress(len(forms), t("progress_new")) as advance:
         issued = issue_forms(
             spec,
             forms,
             output.parent if output else out_dir,
             names=[output.name] if output else None,
-            force=force,
-            spare_rows=spare_rows,
-            password=password,
             key=load_key(key_file),
             prefill_keys=_roster_keys(forms) if roster else (),
             progress=advance,
+            **options,
         )
     if len(issued) == 1:
         click.echo(t("issued_one", path=issued[0].path))
@@ -317,25 +309,29 @@ def verify(
             lang=lang,
             force=force,
         )
+    _show_results(results, fmt, skipped)
+    sys.exit(0 if all(r.status == "ok" for r in results) else 1)
+
+
+def _show_results(results: list[Any], fmt: str, skipped: list[str]) -> None:
+    """verify's report: JSON on stdout, or each file and the summary for people."""
+    lang = current_lang()
     for result in results:
         if result.annotated:
             click.echo(t("wrote", path=visible(result.annotated)), err=True)
     if fmt == "json":
         click.echo(dumps(report_json(results, lang)))
-    else:
-        from rich.console import Console
+        return
+    from rich.console import Console
 
-        from .render.terminal import render_file, render_summary
+    from .render.terminal import render_file, render_summary
 
-        console = Console(
-            highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 160
-        )
-        for result in results:
-            render_file(console, result, lang)
-        for path in skipped:
-            click.echo(t("skipped_lock", path=visible(path)), err=True)
-        render_summary(console, results, lang)
-    sys.exit(0 if all(r.status == "ok" for r in results) else 1)
+    console = Console(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 160)
+    for result in results:
+        render_file(console, result, lang)
+    for path in skipped:
+        click.echo(t("skipped_lock", path=visible(path)), err=True)
+    render_summary(console, results, lang)
 
 
 def _nothing(what: str) -> XltoolError:

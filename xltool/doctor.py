@@ -56,7 +56,8 @@ def checks(lang: str = "zh") -> list[tuple[str, str, bool]]:
                 True,
             )
         )
-    from .keys import default_key_path, key_id, key_path, load_key
+    from .keys import key_id, load_key
+    from .paths import config_dir, key_path, user_specs_dir
 
     path = key_path()
     try:
@@ -75,8 +76,8 @@ def checks(lang: str = "zh") -> list[tuple[str, str, bool]]:
         out.append(("发放密钥" if zh else "issuer key", found, True))
     except Exception as exc:  # a key file that cannot be read is worth saying, not a crash
         out.append(("发放密钥" if zh else "issuer key", f"{path}: {exc}", False))
-    out.append(("配置目录" if zh else "config folder", str(default_key_path().parent), True))
-    from .spec import kind_paths, user_specs_dir
+    out.append(("配置目录" if zh else "config folder", str(config_dir()), True))
+    from .spec import kind_paths
 
     out.append(("表样目录" if zh else "specs folder", str(user_specs_dir()), True))
     out.append(("可用表样" if zh else "form kinds", ", ".join(kind_paths()), True))

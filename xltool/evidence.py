@@ -3,13 +3,12 @@ that the (signed) metadata carries, by field and by indicator row."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from .checks import same
 from .findings import Finding
 from .keys import check as check_signature
-from .limits import META_SHEET
+from .meta import META_SHEET, read_prefill
 from .read import IndicatorRow, Reading
 
 HEADER_IDENTITY = ("department", "code", "year")
@@ -39,7 +38,7 @@ def evidence_findings(reading: Reading, key: bytes | None) -> tuple[str, list[Fi
             Finding("signature-absent", found="sha256" if status == "valid-hash" else "无签名")
         )
 
-    issued = _prefill(meta.get("prefill"))
+    issued = read_prefill(meta.get("prefill"))
     # Issued to another department or year: one finding, and the rest of the prefill
     # (another form's) is not compared.
     for name in HEADER_IDENTITY:
@@ -60,112 +59,71 @@ def evidence_findings(reading: Reading, key: bytes | None) -> tuple[str, list[Fi
     return status, out
 
 
-MAX_PREFILL_ROWS = 2000
-
-
-def _prefill(text: str | None) -> dict[str, Any]:
-    """The metadata's prefill, in the shape it is written in, or nothing: the file may
-    carry anything there, so types and counts are checked and capped."""
-    try:
-        raw = json.loads(text or "{}")
-    except (ValueError, RecursionError):
-        return {}
-    if not isinstance(raw, dict):
-        return {}
-    fields = raw.get("fields")
-    rows = raw.get("indicators")
-    return {
-        "fields": fields if isinstance(fields, dict) else {},
-        "indicators": [r for r in rows[:MAX_PREFILL_ROWS] if isinstance(r, dict)]
-        if isinstance(rows, list)
-        else [],
-    }
-
-
 def _indicator_evidence(reading: Reading, issued_rows: list[dict[str, Any]]) -> list[Finding]:
     """Match issued rows to returned rows (by name within the group, then by order),
     then report what changed, what is gone and what was added."""
-    columns = {c.key: c for c in reading.spec.indicators.columns}
     returned = list(reading.indicators)
-    taken: set[int] = set()
-    matches: list[tuple[dict[str, Any], IndicatorRow | None]] = []
-
-    def group(row: dict[str, Any]) -> tuple[Any, Any]:
-        return row.get("level1"), row.get("level2")
-
-    for issued in issued_rows:
-        hit = next(
-            (
-                i
-                for i, r in enumerate(returned)
-                if i not in taken
-                and group(r.values) == group(issued)
-                and r.values.get("name") == issued.get("name")
-            ),
-            None,
-        )
-        matches.append((issued, None if hit is None else returned[hit]))
-        if hit is not None:
-            taken.add(hit)
-    # an issued row whose name changed: the next unclaimed row of its group, in order
-    for n, (issued, hit) in enumerate(matches):
-        if hit is not None:
-            continue
-        candidate = next(
-            (
-                i
-                for i, r in enumerate(returned)
-                if i not in taken and group(r.values) == group(issued)
-            ),
-            None,
-        )
-        if candidate is not None:
-            taken.add(candidate)
-            matches[n] = (issued, returned[candidate])
-
+    matches, taken = _match_rows(issued_rows, returned)
     out: list[Finding] = []
     for issued, row in matches:
-        if row is None:
-            out.append(
-                Finding(
-                    "indicator-removed",
-                    sheet=reading.sheet,
-                    field="indicators",
-                    expected=issued.get("name"),
-                    context={
-                        "label": issued.get("name") or "",
-                        "group": f"{issued.get('level1')}/{issued.get('level2')}",
-                    },
-                )
-            )
-            continue
-        for key, expected in issued.items():
-            if key in ("level1", "level2") or key not in reading.columns:
-                continue
-            found = row.values.get(key)
-            if not same(found, expected):
-                cell = reading.at(key, row.row)
-                out.append(
-                    Finding(
-                        "prefill-altered",
-                        sheet=reading.sheet,
-                        cell=cell,
-                        field=f"indicators.{key}",
-                        found=found,
-                        expected=expected,
-                        context={"label": f"{issued.get('name')}：{columns[key].label}"},
-                    )
-                )
+        out += _row_changes(reading, issued, row)
     for i, row in enumerate(returned):
         # a row without a 三级指标 is not an indicator (indicator-incomplete says so)
         if i not in taken and row.values.get("name"):
+            out.append(reading.row_finding("indicator-added", "name", row, field="indicators"))
+    return out
+
+
+def _group(row: dict[str, Any]) -> tuple[Any, Any]:
+    return row.get("level1"), row.get("level2")
+
+
+def _match_rows(
+    issued_rows: list[dict[str, Any]], returned: list[IndicatorRow]
+) -> tuple[list[tuple[dict[str, Any], IndicatorRow | None]], set[int]]:
+    """Each issued row's returned row (or None): the same name in the same group first;
+    an issued row whose name changed takes the next unclaimed row of its group."""
+    taken: set[int] = set()
+
+    def claim(issued: dict[str, Any], by_name: bool) -> IndicatorRow | None:
+        for i, r in enumerate(returned):
+            if i in taken or _group(r.values) != _group(issued):
+                continue
+            if by_name and r.values.get("name") != issued.get("name"):
+                continue
+            taken.add(i)
+            return r
+        return None
+
+    matches = [(issued, claim(issued, by_name=True)) for issued in issued_rows]
+    matches = [(issued, hit or claim(issued, by_name=False)) for issued, hit in matches]
+    return matches, taken
+
+
+def _row_changes(
+    reading: Reading, issued: dict[str, Any], row: IndicatorRow | None
+) -> list[Finding]:
+    if row is None:
+        return [
+            Finding(
+                "indicator-removed",
+                sheet=reading.sheet,
+                field="indicators",
+                expected=issued.get("name"),
+                context={
+                    "label": issued.get("name") or "",
+                    "group": f"{issued.get('level1')}/{issued.get('level2')}",
+                },
+            )
+        ]
+    out = []
+    for key, expected in issued.items():
+        if key in ("level1", "level2") or key not in reading.columns:
+            continue
+        found = row.values.get(key)
+        if not same(found, expected):
+            label = f"{issued.get('name')}：{reading.spec.column(key).label}"
             out.append(
-                Finding(
-                    "indicator-added",
-                    sheet=reading.sheet,
-                    cell=reading.at("name", row.row),
-                    field="indicators",
-                    context={"label": row.values.get("name") or ""},
-                )
+                reading.row_finding("prefill-altered", key, row, found, expected, label=label)
             )
     return out

@@ -8,10 +8,11 @@ import io
 from typing import Any
 
 from .errors import SpecError
+from .fields import field_type
 from .model import SECTIONS
 from .report import FileResult
 from .rules import is_number
-from .spec import NUMERIC_TYPES, Spec, load_builtin
+from .spec import Spec, load_builtin
 
 
 def export_document(result: FileResult, lang: str = "zh") -> dict[str, Any]:
@@ -54,13 +55,7 @@ def form_schema(spec: Spec) -> dict[str, Any]:
     """JSON Schema of one form's data for ``spec`` (what export writes, what new reads)."""
 
     def typed(type_: str, label: str) -> dict[str, Any]:
-        if type_ in ("count", "year"):
-            kind: Any = ["integer", "null"]
-        elif type_ in NUMERIC_TYPES:
-            kind = ["number", "null"]
-        else:
-            kind = ["string", "null"]
-        return {"type": kind, "title": label}
+        return field_type(type_).json_schema(label)
 
     fields = spec.all_fields()
     inputs = spec.input_fields()

@@ -21,6 +21,7 @@ class Code:
     title_en: str
     zh: str
     en: str
+    optional: frozenset[str] = frozenset()  # placeholders that may stay empty (a unit hint)
 
     @property
     def zh_fields(self) -> frozenset[str]:
@@ -34,7 +35,7 @@ class Code:
     def needs(self) -> frozenset[str]:
         """What a finding of this code must carry in its context (the rest every finding
         fills: place, label, found, expected)."""
-        return self.zh_fields - STANDARD
+        return self.zh_fields - STANDARD - self.optional
 
 
 def _placeholders(template: str) -> frozenset[str]:
@@ -133,6 +134,7 @@ _CATALOGUE = [
         "Not a number",
         "{place}（{label}）应为数字，现为「{found}」，请只输入数字{hint}",
         "{place} ({label}) must be a number, found '{found}'; enter digits only{hint}",
+        optional=frozenset({"hint"}),
     ),
     Code(
         "value-out-of-range",

@@ -12,31 +12,12 @@ import hmac
 import json
 import os
 import secrets
-import sys
 from pathlib import Path
 
 from .errors import InputError
+from .paths import KEY_ENV, key_path
 
-KEY_ENV = "XLTOOL_KEY_FILE"
 KEY_BYTES = 32
-
-
-def default_key_path() -> Path:
-    """The user's config directory: %APPDATA%\\xltool on Windows, else $XDG_CONFIG_HOME
-    or ~/.config, then xltool/issuer.key."""
-    if sys.platform == "win32" and os.environ.get("APPDATA"):
-        base = Path(os.environ["APPDATA"])
-    else:
-        base = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
-    return base / "xltool" / "issuer.key"
-
-
-def key_path(explicit: Path | None = None) -> Path:
-    if explicit:
-        return explicit
-    if os.environ.get(KEY_ENV):
-        return Path(os.environ[KEY_ENV])
-    return default_key_path()
 
 
 def init_key(path: Path, force: bool = False) -> Path:

@@ -1,16 +1,11 @@
-"""The bounds every read of an untrusted file keeps, and the names of the metadata an
-issued workbook carries. Kept light: the CLI needs them at start-up."""
+"""The bounds every read of an untrusted file keeps. Kept light: the CLI needs them at
+start-up."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 MiB = 1024 * 1024
-
-# Where an issued workbook keeps its metadata: the writer writes it, the reader and the
-# evidence read it (here, not in write.py, so that reading never loads the writer).
-META_SHEET = "_xltool"
-META_FORMAT = "xltool-form/1"
 
 
 @dataclass(frozen=True)

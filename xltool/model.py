@@ -13,7 +13,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .errors import InputError
-from .spec import NUMERIC_TYPES, Spec
+from .fields import Problem, field_type
+from .spec import Spec
 
 Scalar = str | float | int | None
 
@@ -86,17 +87,12 @@ def check_form_data(spec: Spec, data: FormData, where: str = "data") -> None:
             _check_type(columns[key].type, value, f"{where}: indicator {i}: {key}")
 
 
+_EXPECTED = {"not-a-number": "a number", "not-whole": "a whole number", "not-text": "text"}
+
+
 def _check_type(type_: str, value: Any, where: str) -> None:
-    if value is None:
-        return
-    if type_ == "measure":  # a number, or text for 定性
-        if isinstance(value, bool) or not isinstance(value, int | float | str):
-            raise InputError(f"{where}: expected a number or text, got {value!r}")
-        return
-    if type_ in NUMERIC_TYPES:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise InputError(f"{where}: expected a number, got {value!r}")
-        if type_ in ("count", "year") and value != int(value):
-            raise InputError(f"{where}: expected a whole number, got {value!r}")
-    elif not isinstance(value, str):
-        raise InputError(f"{where}: expected text, got {value!r}")
+    try:
+        field_type(type_).check(value)
+    except Problem as problem:
+        expected = "a number or text" if type_ == "measure" else _EXPECTED[problem.kind]
+        raise InputError(f"{where}: expected {expected}, got {value!r}") from None

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import json
-import math
 import posixpath
 import re
 import warnings
@@ -23,20 +22,19 @@ import openpyxl
 from defusedxml import ElementTree as SafeET
 
 from .cells import a1, col_name, parse_a1
+from .fields import field_type
 from .findings import Finding
 from .formula import Evaluator
 from .layout import Anchor, Group, Layout, compute_layout, plan_groups
-from .limits import META_SHEET
-from .rules import formula_inputs, is_number
+from .meta import META_SHEET, read_metadata
+from .paths import user_specs_dir
+from .rules import formula_inputs
 from .spec import (
-    NUMERIC_TYPES,
     Spec,
     builtin_kinds,
     load_builtin,
     released_version,
-    user_specs_dir,
 )
-from .values import parse_measure, parse_number
 
 Pos = tuple[int, int]  # 0-based (row, column), like every place inside xltool
 
@@ -180,7 +178,7 @@ def read_form(source: Path | bytes, spec: Spec | None = None) -> Reading:
     try:
         if not wb.worksheets:
             raise ValueError("the workbook has no sheets (a missing sheet part, or strict OOXML)")
-        meta = _metadata(wb)
+        meta = read_metadata(wb)
         spec = spec or _spec_for(meta, wb)
         ws, renamed = _form_sheet(wb, spec, meta)
         reading = Reading(spec=spec, sheet=ws.title, meta=meta, saved_at=_saved_at(wb))
@@ -223,24 +221,6 @@ def _saved_at(wb: Any) -> str | None:
     except Exception:  # a damaged core part holds no time worth trusting
         return None
     return when.isoformat() if when is not None and hasattr(when, "isoformat") else None
-
-
-def _metadata(wb: Any) -> dict[str, str]:
-    meta: dict[str, str] = {}
-    if META_SHEET in wb.sheetnames:
-        # long values (the prefill) run on across columns B, C, …
-        for row in wb[META_SHEET].iter_rows(min_row=1, max_row=64, max_col=64, values_only=True):
-            if row and isinstance(row[0], str) and len(row) > 1 and row[1] is not None:
-                meta[row[0]] = "".join(str(v) for v in row[1:] if v is not None)
-    if not meta.get("kind"):
-        try:
-            props = {p.name: p.value for p in wb.custom_doc_props.props}
-        except Exception:
-            props = {}
-        for key, value in props.items():
-            if isinstance(key, str) and key.startswith("xltool_") and value is not None:
-                meta.setdefault(key[len("xltool_") :], str(value))
-    return meta
 
 
 def _spec_for(meta: dict[str, str], wb: Any) -> Spec:
@@ -711,11 +691,6 @@ def _read_indicators(cells: dict[Pos, Any], cached: dict[Pos, Any], reading: Rea
             reading.indicators.append(IndicatorRow(r, values, inside=r <= last, formulas=formulas))
 
 
-# Excel keeps 15 significant digits; nothing a form holds comes near 10^15 (万元 or
-# anything else), and sums of such values could overflow.
-LARGEST_ENTRY = 1e15
-
-
 def coerce(
     raw: Any,
     type_: str,
@@ -727,62 +702,26 @@ def coerce(
     summed: bool = False,
     row: int | None = None,
 ) -> Any:
-    """A cell's value as its field type wants it; every conversion leaves a finding.
-    A number typed as text where the workbook's formulas read it (``summed``) is kept
-    for a ``number-as-text`` finding: the form itself computes without it."""
-
-    hint = (
-        ("（金额单位万元）", " (amounts in ten thousand yuan)") if type_ == "amount" else ("", "")
-    )
-
-    def found(code: str, used: Any = None) -> None:
-        shown = raw if isinstance(raw, str) else str(raw)
-        reading.findings.append(
-            Finding(
-                code,
-                sheet=reading.sheet,
-                cell=cell,
-                field=name,
-                found=shown,
-                expected=used,
-                context={"label": label, "hint_zh": hint[0], "hint_en": hint[1]},
-            )
+    """A cell's value as its field type reads it (:mod:`xltool.fields`); every
+    conversion leaves a finding. A number typed as text where the workbook's formulas
+    read it (``summed``) is kept for a ``number-as-text`` finding: the form itself
+    computes without it."""
+    ftype = field_type(type_)
+    got = ftype.read(raw)
+    if got.note is None:
+        return got.value
+    if got.note == "text-number" and summed:
+        reading.text_numbers.append(TextNumber(name, cell, label, row, raw, got.used))
+        return got.value
+    reading.findings.append(
+        Finding(
+            "value-coerced" if got.note == "text-number" else got.note,
+            sheet=reading.sheet,
+            cell=cell,
+            field=name,
+            found=raw if isinstance(raw, str) else str(raw),
+            expected=got.used,
+            context={"label": label, "hint_zh": ftype.hint[0], "hint_en": ftype.hint[1]},
         )
-
-    if raw is None or (isinstance(raw, str) and not raw.strip()):
-        return None
-    if isinstance(raw, float) and not math.isfinite(raw):  # 1e999 saved as a number
-        found("not-a-number")
-        return str(raw)
-    if is_number(raw) and abs(raw) >= LARGEST_ENTRY:
-        found("value-out-of-range")
-        return str(raw)
-    if type_ == "measure":  # a number, maybe typed as ≥95%; or text (定性)
-        if is_number(raw):
-            return raw
-        if not isinstance(raw, str):  # a date, a time, TRUE …
-            return str(raw)
-        number = parse_measure(raw)[1]
-        if number is not None:
-            found("value-coerced", number)
-            return number
-        return raw
-    if type_ not in NUMERIC_TYPES:
-        if isinstance(raw, float) and raw.is_integer():
-            return str(int(raw))
-        return raw if isinstance(raw, str) else str(raw)
-    if is_number(raw):
-        return int(raw) if type_ in ("count", "year") and float(raw).is_integer() else raw
-    if isinstance(raw, str):
-        parsed = parse_number(raw)
-        if parsed.value is not None and abs(parsed.value) >= LARGEST_ENTRY:
-            found("value-out-of-range")
-            return raw
-        if parsed.value is not None:
-            if summed:
-                reading.text_numbers.append(TextNumber(name, cell, label, row, raw, parsed.value))
-            else:
-                found("value-coerced", parsed.value)
-            return parsed.value
-    found("not-a-number")
-    return raw if isinstance(raw, str) else str(raw)
+    )
+    return got.value

@@ -12,13 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InputError
+from .fields import field_type
 from .findings import Finding
 from .model import FormData
 from .read import Reading, read_form
-from .rules import is_number
 from .safeio import InputTooLarge, read_input, shown_path, write_atomic
 from .sniff import Limits, cannot_open, classify_exception, sniff, too_large
-from .spec import NUMERIC_TYPES, Spec
+from .spec import Spec
 from .write import write_form
 
 
@@ -132,11 +132,7 @@ def _changed(reading: Reading) -> list[Dropped]:
 
 
 def _fits(type_: str, value: Any) -> bool:
-    if value is None:
-        return True
-    if type_ in NUMERIC_TYPES:
-        return is_number(value) and (type_ not in ("count", "year") or float(value).is_integer())
-    return isinstance(value, str)
+    return field_type(type_).accepts(value)
 
 
 def _not_a_number(sheet: str | None, cell: str, label: str, value: Any) -> Dropped:

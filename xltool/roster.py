@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InputError
-from .spec import NUMERIC_TYPES, Spec
+from .fields import Problem, field_type
+from .spec import Spec
 from .tables import read_table
-from .values import normalise_nature, parse_measure, parse_number
+from .values import normalise_nature, parse_measure
 
 POINTS_TOLERANCE = 0.005
 
@@ -197,23 +198,7 @@ def read_indicators(spec: Spec, path: Path) -> Indicators:
         where_zh = f"指标文件 {path} 第 {n} 行"
         owner_code = row.pop("owner_code", None)
         owner_name = row.pop("owner_name", None)
-        level1, level2 = row.get("level1"), row.get("level2")
-        if level1 not in framework:
-            allowed = "、".join(framework)
-            raise InputError(
-                f"{where_zh}：未知的一级指标「{level1}」（可用：{allowed}）",
-                f"{where}: unknown 一级指标 '{level1}' (allowed: {allowed})",
-            )
-        if level2 not in framework[level1]:
-            allowed = "、".join(framework[level1])
-            raise InputError(
-                f"{where_zh}：「{level2}」不是「{level1}」下的二级指标（可用：{allowed}）",
-                f"{where}: '{level2}' is not a 二级指标 of {level1} (allowed: {allowed})",
-            )
-        if not row.get("name"):
-            raise InputError(f"{where_zh}：三级指标为空", f"{where}: 三级指标 (name) is empty")
-        if row.get("points") is None:
-            raise InputError(f"{where_zh}：分值为空", f"{where}: 分值 (points) is empty")
+        _in_framework(row, framework, where, where_zh)
         target_text = row.get("target")
         for key, value in list(row.items()):
             row[key] = typed(
@@ -223,16 +208,7 @@ def read_indicators(spec: Spec, path: Path) -> Indicators:
                 f"{where_zh}「{columns[key].label}」",
             )
         if "nature" in columns:
-            # 指标性质 as written (大于等于, ＝, 正向 …), or the symbol typed with the target
-            written = row.get("nature")
-            nature = normalise_nature(written) if written else None
-            if written and nature is None:
-                raise InputError(
-                    f"{where_zh}：未知的指标性质「{written}」（可用：≥、=、≤、定性）",
-                    f"{where}: unknown 指标性质 '{written}' (allowed: ≥, =, ≤, 定性)",
-                )
-            if nature is None and isinstance(target_text, str):
-                nature = parse_measure(target_text)[0]
+            nature = _nature(row.get("nature"), target_text, where, where_zh)
             if nature:
                 row["nature"] = nature
         if owner_code not in (None, ""):
@@ -298,28 +274,53 @@ def agreed_year(year: int | None, fields: dict[str, Any]) -> int | None:
     return year if year is not None else given
 
 
+def _in_framework(
+    row: dict[str, Any], framework: dict[str, list[str]], where: str, where_zh: str
+) -> None:
+    """An indicator row names a 一级 and 二级 of the framework, a 三级 and its 分值."""
+    level1, level2 = row.get("level1"), row.get("level2")
+    if level1 not in framework:
+        allowed = "、".join(framework)
+        raise InputError(
+            f"{where_zh}：未知的一级指标「{level1}」（可用：{allowed}）",
+            f"{where}: unknown 一级指标 '{level1}' (allowed: {allowed})",
+        )
+    if level2 not in framework[level1]:
+        allowed = "、".join(framework[level1])
+        raise InputError(
+            f"{where_zh}：「{level2}」不是「{level1}」下的二级指标（可用：{allowed}）",
+            f"{where}: '{level2}' is not a 二级指标 of {level1} (allowed: {allowed})",
+        )
+    if not row.get("name"):
+        raise InputError(f"{where_zh}：三级指标为空", f"{where}: 三级指标 (name) is empty")
+    if row.get("points") is None:
+        raise InputError(f"{where_zh}：分值为空", f"{where}: 分值 (points) is empty")
+
+
+def _nature(written: Any, target_text: Any, where: str, where_zh: str) -> str | None:
+    """指标性质 as written (大于等于, ＝, 正向 …), or the symbol typed with the target."""
+    nature = normalise_nature(written) if written else None
+    if written and nature is None:
+        raise InputError(
+            f"{where_zh}：未知的指标性质「{written}」（可用：≥、=、≤、定性）",
+            f"{where}: unknown 指标性质 '{written}' (allowed: ≥, =, ≤, 定性)",
+        )
+    if nature is None and isinstance(target_text, str):
+        nature = parse_measure(target_text)[0]
+    return nature
+
+
 def typed(type_: str, value: Any, where: str, where_zh: str) -> Any:
     """A table cell as its field type wants it, or an error naming the place."""
-    if type_ == "measure" and isinstance(value, str):  # ≥95%, ﹦72890元, or 定性 text
-        number = parse_measure(value)[1]
-        return value if number is None else number
-    if value is None or type_ not in NUMERIC_TYPES:
-        return str(value) if value is not None and not isinstance(value, str) else value
-    if isinstance(value, str):
-        parsed = parse_number(value)
-        if parsed.value is None:
-            raise InputError(
-                f"{where_zh}：「{value}」不是数字", f"{where}: '{value}' is not a number"
-            )
-        value = parsed.value
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise InputError(f"{where_zh}：「{value}」不是数字", f"{where}: '{value}' is not a number")
-    if type_ in ("count", "year"):
-        if value != int(value):
-            raise InputError(
-                f"{where_zh}：「{value}」不是整数", f"{where}: '{value}' is not a whole number"
-            )
-        value = int(value)
-    if value < 0:
-        raise InputError(f"{where_zh}：「{value}」小于 0", f"{where}: '{value}' is below 0")
-    return value
+    try:
+        return field_type(type_).from_table(value)
+    except Problem as problem:
+        zh, en = _PROBLEMS[problem.kind]
+        raise InputError(f"{where_zh}：「{value}」{zh}", f"{where}: '{value}' {en}") from None
+
+
+_PROBLEMS = {
+    "not-a-number": ("不是数字", "is not a number"),
+    "not-whole": ("不是整数", "is not a whole number"),
+    "negative": ("小于 0", "is below 0"),
+}

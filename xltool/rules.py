@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import SpecError
+from .fields import is_number
 from .spec import RuleSpec, Spec
 
 Value = float | int | str | None
@@ -21,18 +22,6 @@ AddressOf = Callable[[str], str]
 Lookup = Callable[[str], Any]
 
 _CELL = re.compile(r"^([A-Z]+)(\d+)$")
-
-
-_LARGEST = 2**1023  # an int beyond a float's range is no number a form holds
-
-
-def is_number(value: Any) -> bool:
-    """A finite int or float (not a bool): the only values sums and scores take."""
-    if isinstance(value, bool):
-        return False
-    if isinstance(value, int):
-        return -_LARGEST < value < _LARGEST
-    return isinstance(value, float) and math.isfinite(value)
 
 
 def _numbers(values: Iterable[Any]) -> list[float]:

@@ -14,6 +14,7 @@ import struct
 import zipfile
 import zlib
 from dataclasses import dataclass, field
+from typing import Any
 from xml.etree.ElementTree import ParseError
 
 from defusedxml import DefusedXmlException
@@ -140,86 +141,84 @@ def _check_zip(data: bytes, limits: Limits) -> Sniffed:
         )
     with zf:
         infos = zf.infolist()
-        problem = _zip_directory_problem(data, infos, limits)
-        if problem:
-            return Sniffed(problem)
         names = {i.filename for i in infos}
-        if "mimetype" in names:
-            try:
-                mimetype = zf.read("mimetype")[:100]
-            except Exception:
-                mimetype = b""
-            if b"opendocument.spreadsheet" in mimetype:
-                return Sniffed(
-                    Finding(
-                        "file-legacy-format",
-                        found="ods",
-                        context={"format": "OpenDocument（.ods）"},
-                    )
-                )
-        if "[Content_Types].xml" not in names:
-            return Sniffed(
-                unreadable(
-                    "不是 Office Open XML 包（缺少 [Content_Types].xml）",
-                    "not an OOXML package (no [Content_Types].xml)",
-                )
-            )
-        try:
-            content_types = _read_capped(zf, "[Content_Types].xml", 1 * MiB)
-        except Exception as exc:
-            return Sniffed(
-                unreadable(
-                    f"zip 数据损坏（{type(exc).__name__}）",
-                    f"corrupt zip data ({type(exc).__name__})",
-                )
-            )
-        if b"spreadsheetml" not in content_types and b"ms-excel" not in content_types:
-            return Sniffed(
-                unreadable(
-                    "不是电子表格（可能是 Word/PowerPoint 文件）",
-                    "not a spreadsheet (a Word or PowerPoint file?)",
-                )
-            )
-        if b"sheet.binary.macroEnabled.main" in content_types:
-            return Sniffed(
-                Finding(
-                    "file-legacy-format",
-                    found="xlsb",
-                    context={"format": "Excel 二进制工作簿（.xlsb）"},
-                )
-            )
-        try:
-            problem = _scan_parts(zf, infos, limits)
-        except (
-            zipfile.BadZipFile,
-            zlib.error,
-            OSError,
-            EOFError,
-            NotImplementedError,
-            RuntimeError,
-        ) as exc:
-            return Sniffed(
-                unreadable(
-                    f"zip 数据损坏（{type(exc).__name__}: {exc}）",
-                    f"corrupt zip data ({type(exc).__name__}: {exc})",
-                )
-            )
+        problem = _zip_directory_problem(data, infos, limits) or _ods(zf, names)
         if problem:
             return Sniffed(problem)
-        problem = _missing_sheet_part(zf, names)
+        content_types, problem = _content_types(zf, names)
         if problem:
             return Sniffed(problem)
-        warnings = []
-        if "xl/vbaProject.bin" in names or b"macroEnabled" in content_types:
-            warnings.append(Finding("macro-present"))
-        links = sorted(n for n in names if n.startswith("xl/externalLinks/") and n.endswith(".xml"))
-        if links:
-            warnings.append(
-                Finding(
-                    "external-link", found=len(links), context={"found": f"{len(links)} 个链接"}
-                )
-            )
-        return Sniffed(None, warnings)
+        problem = _parts_problem(zf, infos, limits) or _missing_sheet_part(zf, names)
+        if problem:
+            return Sniffed(problem)
+        return Sniffed(None, _package_warnings(names, content_types))
+
+
+def _ods(zf: zipfile.ZipFile, names: set[str]) -> Finding | None:
+    if "mimetype" not in names:
+        return None
+    try:
+        mimetype = zf.read("mimetype")[:100]
+    except Exception:
+        return None
+    if b"opendocument.spreadsheet" in mimetype:
+        return Finding(
+            "file-legacy-format", found="ods", context={"format": "OpenDocument（.ods）"}
+        )
+    return None
+
+
+def _content_types(zf: zipfile.ZipFile, names: set[str]) -> tuple[bytes, Finding | None]:
+    """The package's [Content_Types].xml, and what it rules out: not OOXML, not a
+    spreadsheet, or the binary .xlsb."""
+    if "[Content_Types].xml" not in names:
+        return b"", unreadable(
+            "不是 Office Open XML 包（缺少 [Content_Types].xml）",
+            "not an OOXML package (no [Content_Types].xml)",
+        )
+    try:
+        content_types = _read_capped(zf, "[Content_Types].xml", 1 * MiB)
+    except Exception as exc:
+        return b"", unreadable(
+            f"zip 数据损坏（{type(exc).__name__}）", f"corrupt zip data ({type(exc).__name__})"
+        )
+    if b"spreadsheetml" not in content_types and b"ms-excel" not in content_types:
+        return content_types, unreadable(
+            "不是电子表格（可能是 Word/PowerPoint 文件）",
+            "not a spreadsheet (a Word or PowerPoint file?)",
+        )
+    if b"sheet.binary.macroEnabled.main" in content_types:
+        return content_types, Finding(
+            "file-legacy-format", found="xlsb", context={"format": "Excel 二进制工作簿（.xlsb）"}
+        )
+    return content_types, None
+
+
+_CORRUPT = (zipfile.BadZipFile, zlib.error, OSError, EOFError, NotImplementedError, RuntimeError)
+
+
+def _parts_problem(
+    zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], limits: Limits
+) -> Finding | None:
+    try:
+        return _scan_parts(zf, infos, limits)
+    except _CORRUPT as exc:
+        return unreadable(
+            f"zip 数据损坏（{type(exc).__name__}: {exc}）",
+            f"corrupt zip data ({type(exc).__name__}: {exc})",
+        )
+
+
+def _package_warnings(names: set[str], content_types: bytes) -> list[Finding]:
+    warnings = []
+    if "xl/vbaProject.bin" in names or b"macroEnabled" in content_types:
+        warnings.append(Finding("macro-present"))
+    links = sorted(n for n in names if n.startswith("xl/externalLinks/") and n.endswith(".xml"))
+    if links:
+        warnings.append(
+            Finding("external-link", found=len(links), context={"found": f"{len(links)} 个链接"})
+        )
+    return warnings
 
 
 def _zip_directory_problem(
@@ -299,83 +298,107 @@ def _scan_parts(
     zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], limits: Limits
 ) -> Finding | None:
     """Stream every XML part once: DTDs, encodings, strict OOXML, cell and row counts."""
-    cells = 0
-    max_style = -1
+    scan = _SheetScan(limits)
     for info in infos:
         name = info.filename
         if not (name.endswith(".xml") or name.endswith(".rels")):
             continue
-        is_sheet = name.startswith("xl/worksheets/")
         with zf.open(info) as f:
             head = f.read(4096)
-            if _DOCTYPE.search(head):
-                return unreadable(
-                    f"{name} 含有 DTD 声明（Office 文件格式禁止，可能是 XML 攻击）",
-                    f"{name} carries a DTD (forbidden in the package format; possibly an XML attack)",
-                )
-            encoding = _ENCODING.search(head[:200])
-            if encoding and encoding.group(1).decode("ascii", "replace").lower().replace(
-                "_", "-"
-            ) not in (
-                "utf-8",
-                "utf8",
-                "utf-16",
-                "utf16",
-            ):
-                enc = encoding.group(1).decode("ascii", "replace")
-                return unreadable(
-                    f"{name} 使用了不允许的编码 {enc}",
-                    f"{name} declares the encoding {enc} (only UTF-8/16 allowed)",
-                )
-            if name == "xl/workbook.xml" and _STRICT_NS in head:
-                return Finding(
-                    "file-legacy-format", found="strict", context={"format": "Strict Open XML"}
-                )
-            if not is_sheet:
-                continue
-            rows = merges = merged = 0
-            leftover = b""
-            chunk = head
-            while chunk:
-                # scan up to the last complete tag; the rest waits for the next chunk
-                data = leftover + chunk
-                cut = data.rfind(b">") + 1
-                data, leftover = data[:cut], data[cut:][-65536:]
-                cells += len(_CELL.findall(data))
-                max_style = max([max_style, *(int(m) for m in _STYLE_REF.findall(data))])
-                rows += len(_ROW.findall(data))
-                for ref in _MERGE.findall(data):
-                    merges += 1
-                    merged += _span(ref)
-                if merges > limits.max_merges or merged > limits.max_merged_cells:
-                    return unreadable(
-                        f"{name} 的合并单元格超过上限（{merges:,} 个区域，共 {merged:,} 格；"
-                        f"max_merges {limits.max_merges:,}，max_merged_cells {limits.max_merged_cells:,}）",
-                        f"{name} merges too much ({merges:,} ranges spanning {merged:,} cells; "
-                        f"max_merges {limits.max_merges:,}, max_merged_cells {limits.max_merged_cells:,})",
-                    )
-                if cells > limits.max_cells:
-                    return unreadable(
-                        f"单元格数量超过上限 {limits.max_cells:,}（max_cells）",
-                        f"more than {limits.max_cells:,} cells (max_cells)",
-                    )
-                if rows > limits.max_rows:
-                    return unreadable(
-                        f"{name} 有超过 {limits.max_rows:,} 行（max_rows），不是本表样的填报文件",
-                        f"{name} has more than {limits.max_rows:,} rows (max_rows)",
-                    )
-                chunk = f.read(1 * MiB)
-    if max_style >= 0:
-        styles = (
-            _read_capped(zf, "xl/styles.xml", 64 * MiB) if "xl/styles.xml" in zf.namelist() else b""
+            problem = _head_problem(name, head)
+            if problem is None and name.startswith("xl/worksheets/"):
+                problem = scan.sheet(name, head, f)
+            if problem:
+                return problem
+    return _styles_problem(zf, scan.max_style)
+
+
+def _head_problem(name: str, head: bytes) -> Finding | None:
+    """What a part's first bytes rule out: a DTD, an encoding other than UTF-8/16,
+    strict OOXML."""
+    if _DOCTYPE.search(head):
+        return unreadable(
+            f"{name} 含有 DTD 声明（Office 文件格式禁止，可能是 XML 攻击）",
+            f"{name} carries a DTD (forbidden in the package format; possibly an XML attack)",
         )
-        block = _CELL_XFS.search(styles)
-        available = len(_XF.findall(block.group(1))) if block else 0
-        if max_style >= available:
+    encoding = _ENCODING.search(head[:200])
+    if encoding:
+        enc = encoding.group(1).decode("ascii", "replace")
+        if enc.lower().replace("_", "-") not in ("utf-8", "utf8", "utf-16", "utf16"):
             return unreadable(
-                f"单元格引用了不存在的样式（编号 {max_style}，共 {available} 个）",
-                f"a cell refers to style {max_style}, but there are only {available}",
+                f"{name} 使用了不允许的编码 {enc}",
+                f"{name} declares the encoding {enc} (only UTF-8/16 allowed)",
             )
+    if name == "xl/workbook.xml" and _STRICT_NS in head:
+        return Finding("file-legacy-format", found="strict", context={"format": "Strict Open XML"})
+    return None
+
+
+class _SheetScan:
+    """Counts over every sheet part, streamed in chunks: cells (all sheets), and per
+    sheet its rows and merged ranges; the highest style index any cell names."""
+
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        self.cells = 0
+        self.max_style = -1
+
+    def sheet(self, name: str, head: bytes, f: Any) -> Finding | None:
+        self.rows = self.merges = self.merged = 0
+        leftover, chunk = b"", head
+        while chunk:
+            # scan up to the last complete tag; the rest waits for the next chunk
+            data = leftover + chunk
+            cut = data.rfind(b">") + 1
+            data, leftover = data[:cut], data[cut:][-65536:]
+            problem = self._count(name, data)
+            if problem:
+                return problem
+            chunk = f.read(1 * MiB)
+        return None
+
+    def _count(self, name: str, data: bytes) -> Finding | None:
+        limits = self.limits
+        self.cells += len(_CELL.findall(data))
+        self.max_style = max([self.max_style, *(int(m) for m in _STYLE_REF.findall(data))])
+        self.rows += len(_ROW.findall(data))
+        for ref in _MERGE.findall(data):
+            self.merges += 1
+            self.merged += _span(ref)
+        if self.merges > limits.max_merges or self.merged > limits.max_merged_cells:
+            return unreadable(
+                f"{name} 的合并单元格超过上限（{self.merges:,} 个区域，共 {self.merged:,} 格；"
+                f"max_merges {limits.max_merges:,}，max_merged_cells {limits.max_merged_cells:,}）",
+                f"{name} merges too much ({self.merges:,} ranges spanning {self.merged:,} cells; "
+                f"max_merges {limits.max_merges:,}, max_merged_cells {limits.max_merged_cells:,})",
+            )
+        if self.cells > limits.max_cells:
+            return unreadable(
+                f"单元格数量超过上限 {limits.max_cells:,}（max_cells）",
+                f"more than {limits.max_cells:,} cells (max_cells)",
+            )
+        if self.rows > limits.max_rows:
+            return unreadable(
+                f"{name} 有超过 {limits.max_rows:,} 行（max_rows），不是本表样的填报文件",
+                f"{name} has more than {limits.max_rows:,} rows (max_rows)",
+            )
+        return None
+
+
+def _styles_problem(zf: zipfile.ZipFile, max_style: int) -> Finding | None:
+    """A cell that names a style the package does not have (openpyxl fails on it)."""
+    if max_style < 0:
+        return None
+    styles = (
+        _read_capped(zf, "xl/styles.xml", 64 * MiB) if "xl/styles.xml" in zf.namelist() else b""
+    )
+    block = _CELL_XFS.search(styles)
+    available = len(_XF.findall(block.group(1))) if block else 0
+    if max_style >= available:
+        return unreadable(
+            f"单元格引用了不存在的样式（编号 {max_style}，共 {available} 个）",
+            f"a cell refers to style {max_style}, but there are only {available}",
+        )
     return None
 
 

@@ -14,15 +14,21 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .errors import SpecError
+from .fields import TYPES
+from .paths import user_specs_dir
 
-FieldType = Literal[
-    "text", "longtext", "year", "count", "amount", "points", "score", "rate", "measure"
-]
-"""``measure``: a target or actual: a number (typed maybe as ``≥95%``) or, for 定性, text."""
-NUMERIC_TYPES = frozenset({"year", "count", "amount", "points", "score", "rate"})
+
+def _known_type(name: str) -> str:
+    if name not in TYPES:
+        raise ValueError(f"unknown field type '{name}' (allowed: {', '.join(TYPES)})")
+    return name
+
+
+FieldType = Annotated[str, AfterValidator(_known_type)]
+"""A type of :mod:`xltool.fields` by name (text, amount, measure …)."""
 FUND_PREFIX = "fund_"
 
 
@@ -311,20 +317,6 @@ def templates_dir() -> Path:
     raise SpecError("xltool is installed without its templates/ folder")
 
 
-SPECS_ENV = "XLTOOL_SPECS"
-
-
-def user_specs_dir() -> Path:
-    """Where an issuer keeps its own kinds: $XLTOOL_SPECS, else the config directory's specs/."""
-    import os
-
-    if os.environ.get(SPECS_ENV):
-        return Path(os.environ[SPECS_ENV])
-    from .keys import default_key_path
-
-    return default_key_path().parent / "specs"
-
-
 def kind_paths() -> dict[str, Path]:
     """Every known kind → its current spec file: the issuer's own first, then the
     built-in ones. Released earlier versions (``<kind>@<version>.yaml``) are not kinds."""
@@ -501,11 +493,24 @@ _BLOCK_TAGS = {"title", "header", "funds", "goals", "indicators", "total"}
 
 
 def _check_references(spec: Spec, path: Path) -> None:
-    fields = spec.all_fields()
     columns = {c.key for c in spec.indicators.columns}
     for needed in ("level1", "level2", "name", "points", "score"):
         if needed not in columns:
             raise SpecError(f"{path}: the indicators block needs a '{needed}' column")
+    _check_rules(spec, path, columns)
+    for block in spec.blocks:
+        if isinstance(block, HeaderBlock):
+            _check_header(spec, path, block)
+        if (
+            isinstance(block, FundsBlock)
+            and block.label_span + len(block.columns) != spec.width - 1
+        ):
+            raise SpecError(f"{path}: the funds block is not {spec.width - 1} columns wide")
+    _check_checks(spec, path)
+
+
+def _check_rules(spec: Spec, path: Path, columns: set[str]) -> None:
+    fields = spec.all_fields()
 
     def known(name: str) -> bool:
         if name.startswith("indicators."):
@@ -513,27 +518,20 @@ def _check_references(spec: Spec, path: Path) -> None:
         return name in fields
 
     for rule in spec.rules:
-        names = [rule.target, *_rule_sources(rule)]
-        for name in names:
+        for name in [rule.target, *_rule_sources(rule)]:
             if not known(name):
                 raise SpecError(f"{path}: rule for '{rule.target}' names unknown field '{name}'")
-    for block in spec.blocks:
-        if isinstance(block, HeaderBlock):
-            for row in block.rows:
-                used = sum(1 + item.span for item in row)
-                if used > spec.width:
-                    raise SpecError(
-                        f"{path}: a header row is {used} columns wide, the grid {spec.width}"
-                    )
-                for item in row:
-                    if item.field not in fields:
-                        raise SpecError(f"{path}: header names unknown field '{item.field}'")
-        if (
-            isinstance(block, FundsBlock)
-            and block.label_span + len(block.columns) != spec.width - 1
-        ):
-            raise SpecError(f"{path}: the funds block is not {spec.width - 1} columns wide")
-    _check_checks(spec, path)
+
+
+def _check_header(spec: Spec, path: Path, block: HeaderBlock) -> None:
+    fields = spec.all_fields()
+    for row in block.rows:
+        used = sum(1 + item.span for item in row)
+        if used > spec.width:
+            raise SpecError(f"{path}: a header row is {used} columns wide, the grid {spec.width}")
+        for item in row:
+            if item.field not in fields:
+                raise SpecError(f"{path}: header names unknown field '{item.field}'")
 
 
 def _check_checks(spec: Spec, path: Path) -> None:

@@ -53,54 +53,9 @@ def read_table(path: Path, headers: Mapping[str, str], what: str) -> Table:
     raw_rows = _read_xlsx(path, what) if _is_zip(path) else _read_csv(path, what)
     if not raw_rows:
         raise InputError(f"{_ZH[what]}文件 {path} 是空的", f"{what} file {path} is empty")
-    known = {_norm(k): v for k, v in headers.items()} | {
-        _norm(k).lower(): v for k, v in headers.items()
-    }
-
-    def key_of(h: str) -> str | None:
-        return known.get(_norm(h)) or known.get(_norm(h).lower())
-
-    def hits(row: list[Any]) -> int:
-        return sum(1 for h in row if isinstance(h, str) and key_of(h))
-
-    search = raw_rows[:HEADER_SEARCH_ROWS]
-    best = max(range(len(search)), key=lambda i: (hits(search[i]), -i))
-    labels_zh = [k for k in headers if not k.isascii()]
-    if hits(search[best]) == 0:
-        first = next((r for r in search if any(v not in (None, "") for v in r)), [])
-        for h in first:
-            close = difflib.get_close_matches(_norm(str(h or "")), labels_zh, 1, 0.7)
-            if close:
-                raise InputError(
-                    f"{_ZH[what]}文件 {path}：未知的列「{h}」，是否应为「{close[0]}」？",
-                    f"{what} file {path}: unknown column '{h}'; did you mean '{close[0]}'?",
-                )
-        labels = "、".join(labels_zh[:6])
-        raise InputError(
-            f"{_ZH[what]}文件 {path}：前 {HEADER_SEARCH_ROWS} 行中找不到表头（应含 {labels} 等列）",
-            f"{what} file {path}: no header row in the first {HEADER_SEARCH_ROWS} rows",
-        )
-    heading = [str(h).strip() if h is not None else "" for h in raw_rows[best]]
-    keys: list[str | None] = []
-    ignored: list[str] = []
-    for h in heading:
-        key = key_of(h) if h else None
-        if h and key is None:
-            close = difflib.get_close_matches(_norm(h), labels_zh, 1, 0.7)
-            if close:
-                raise InputError(
-                    f"{_ZH[what]}文件 {path}：未知的列「{h}」，是否应为「{close[0]}」？",
-                    f"{what} file {path}: unknown column '{h}'; did you mean '{close[0]}'?",
-                )
-            ignored.append(h)
-        keys.append(key)
-    dupes = {k for k in keys if k and keys.count(k) > 1}
-    if dupes:
-        twice = ", ".join(sorted(dupes))
-        raise InputError(
-            f"{_ZH[what]}文件 {path}：列重复：{twice}",
-            f"{what} file {path}: column given twice: {twice}",
-        )
+    headings = _Headings(headers, path, what)
+    best = headings.header_row(raw_rows)
+    keys, ignored = headings.keys([str(h).strip() if h is not None else "" for h in raw_rows[best]])
     table = Table(rows=[], ignored=ignored, header_row=best + 1)
     for n, raw in enumerate(raw_rows[best + 1 :], start=best + 2):
         row = {k: _clean(v) for k, v in zip(keys, raw, strict=False) if k}
@@ -108,6 +63,66 @@ def read_table(path: Path, headers: Mapping[str, str], what: str) -> Table:
             table.rows.append(row)
             table.lines.append(n)
     return table
+
+
+class _Headings:
+    """The headings a table may carry, and the errors about the ones it does."""
+
+    def __init__(self, headers: Mapping[str, str], path: Path, what: str) -> None:
+        self.known = {_norm(k): v for k, v in headers.items()} | {
+            _norm(k).lower(): v for k, v in headers.items()
+        }
+        self.labels_zh = [k for k in headers if not k.isascii()]
+        self.path, self.what = path, what
+
+    def key_of(self, heading: str) -> str | None:
+        return self.known.get(_norm(heading)) or self.known.get(_norm(heading).lower())
+
+    def hits(self, row: list[Any]) -> int:
+        return sum(1 for h in row if isinstance(h, str) and self.key_of(h))
+
+    def header_row(self, raw_rows: list[list[Any]]) -> int:
+        """The row among the first ones with the most known headings (the earliest wins)."""
+        search = raw_rows[:HEADER_SEARCH_ROWS]
+        best = max(range(len(search)), key=lambda i: (self.hits(search[i]), -i))
+        if self.hits(search[best]) > 0:
+            return best
+        first = next((r for r in search if any(v not in (None, "") for v in r)), [])
+        for h in first:
+            self.refuse_if_close(str(h or ""))
+        labels = "、".join(self.labels_zh[:6])
+        raise InputError(
+            f"{_ZH[self.what]}文件 {self.path}：前 {HEADER_SEARCH_ROWS} 行中找不到表头（应含 {labels} 等列）",
+            f"{self.what} file {self.path}: no header row in the first {HEADER_SEARCH_ROWS} rows",
+        )
+
+    def keys(self, heading: list[str]) -> tuple[list[str | None], list[str]]:
+        """Each column's key (None: ignored), and the headings ignored."""
+        keys: list[str | None] = []
+        ignored: list[str] = []
+        for h in heading:
+            key = self.key_of(h) if h else None
+            if h and key is None:
+                self.refuse_if_close(h)
+                ignored.append(h)
+            keys.append(key)
+        dupes = {k for k in keys if k and keys.count(k) > 1}
+        if dupes:
+            twice = ", ".join(sorted(dupes))
+            raise InputError(
+                f"{_ZH[self.what]}文件 {self.path}：列重复：{twice}",
+                f"{self.what} file {self.path}: column given twice: {twice}",
+            )
+        return keys, ignored
+
+    def refuse_if_close(self, heading: str) -> None:
+        """A heading close to a known one is a typo: refuse it with a suggestion."""
+        close = difflib.get_close_matches(_norm(heading), self.labels_zh, 1, 0.7)
+        if close:
+            raise InputError(
+                f"{_ZH[self.what]}文件 {self.path}：未知的列「{heading}」，是否应为「{close[0]}」？",
+                f"{self.what} file {self.path}: unknown column '{heading}'; did you mean '{close[0]}'?",
+            )
 
 
 def _is_zip(path: Path) -> bool:

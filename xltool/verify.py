@@ -8,24 +8,20 @@ import errno
 import glob
 import hashlib
 import os
-import sys
-import time
-import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from multiprocessing.connection import wait
 from pathlib import Path
-from typing import Any
 
-from .bounded import Bounds, context, limit_memory
+from .bounded import Bounds
 from .check import check
 from .errors import XltoolError
 from .evidence import evidence_findings
 from .findings import Finding
+from .pool import Pool
 from .read import NotAForm, read_form
 from .report import FileResult, report_json, summary
 from .safeio import InputTooLarge, OutputExists, is_regular, read_input, shown_path
-from .sniff import Limits, cannot_open, classify_exception, sniff, too_large, unreadable
+from .sniff import Limits, cannot_open, classify_exception, sniff, too_large
 from .spec import Spec
 
 __all__ = ["Bounds", "FileResult", "collect_paths", "report_json", "summary", "verify_file"]
@@ -190,38 +186,6 @@ def _annotate(result: FileResult, data: bytes | None, target: Path, lang: str, f
         )
 
 
-def _worker(task: Task, memory: int, conn: Any) -> None:
-    """A worker process: bound its memory, then run the task on each path it is sent
-    until it is sent None. One process serves many files; the parent replaces it if it
-    dies or overruns."""
-    limit_memory(memory)
-    while True:
-        job = conn.recv()
-        if job is None:
-            break
-        path, annotate_to = job
-        try:
-            result = task.run(Path(path), Path(annotate_to) if annotate_to else None)
-        except BaseException as exc:  # the task does not raise; this is the last net
-            result = FileResult(path=path)
-            result.findings.append(
-                unreadable(
-                    f"意外错误：{exc!r}"[:300], f"unexpected error: {exc!r}"[:300], internal=True
-                )
-            )
-            traceback.print_exc(file=sys.stderr)
-        conn.send(result)
-    conn.close()
-
-
-@dataclass
-class _Slot:
-    proc: Any
-    conn: Any
-    job: tuple[int, Path] | None = None
-    started: float = 0.0
-
-
 def verify_paths(
     paths: list[Path],
     *,
@@ -242,12 +206,10 @@ def verify_paths(
     the order of ``paths``. Nothing reads an input outside a worker. ``batch``: add what
     only a batch shows (one form returned twice, a file named for another department)."""
     limits = limits or Limits()
-    bounds = bounds or Bounds()
     annotate = annotate or {}
-    task = Task(spec, limits, key, lang, force, annotate_findings_only)
     results: dict[int, FileResult] = {}
 
-    def finish_now(index: int, result: FileResult) -> None:
+    def done(index: int, result: FileResult) -> None:
         results[index] = result
         if progress:
             progress(result)
@@ -255,74 +217,13 @@ def verify_paths(
     pending = []
     for index, path in enumerate(paths):
         if is_regular(path):
-            pending.append((index, path))
+            pending.append((index, path, annotate.get(path)))
         else:  # a pipe, device or socket would block whoever opens it: never opened
             result = FileResult(path=str(path))
             result.findings.append(cannot_open(_not_regular(path)))
-            finish_now(index, result)
-    pending.reverse()
-    jobs = max(1, min(jobs or os.cpu_count() or 1, len(pending) or 1))
-    ctx = context()
-
-    def start() -> _Slot:
-        parent, child = ctx.Pipe()
-        proc = ctx.Process(target=_worker, args=(task, bounds.memory, child), daemon=True)
-        proc.start()
-        child.close()
-        return _Slot(proc, parent)
-
-    def finish(slot: _Slot, result: FileResult) -> None:
-        assert slot.job is not None
-        index, path = slot.job
-        if not result.sha256 and is_regular(path):
-            # a worker that died or overran: the hash of what it was given, if that is
-            # a regular file within the size bound (never read unbounded again)
-            with contextlib.suppress(OSError):
-                data = read_input(path, limits.max_bytes)
-                result.sha256, result.bytes = hashlib.sha256(data).hexdigest(), len(data)
-        slot.job = None
-        finish_now(index, result)
-
-    slots = [start() for _ in range(jobs)] if pending else []
-    try:
-        while pending or any(s.job for s in slots):
-            for i, slot in enumerate(slots):
-                if slot.job is None and pending:
-                    slot.job = pending.pop()
-                    slot.started = time.monotonic()
-                    target = annotate.get(slot.job[1])
-                    try:
-                        slot.conn.send((str(slot.job[1]), str(target) if target else None))
-                    except (BrokenPipeError, OSError):
-                        slots[i] = _replace(slot, start, finish, _died(slot.job[1], slot.proc))
-            busy = [s for s in slots if s.job]
-            ready = wait([s.conn for s in busy], timeout=0.5) if busy else []
-            now = time.monotonic()
-            for i, slot in enumerate(slots):
-                if slot.job is None:
-                    continue
-                if slot.conn in ready:
-                    try:
-                        finish(slot, slot.conn.recv())
-                    except (EOFError, OSError):
-                        slots[i] = _replace(slot, start, finish, _died(slot.job[1], slot.proc))
-                elif now - slot.started > bounds.seconds:
-                    result = FileResult(path=str(slot.job[1]))
-                    result.findings.append(
-                        unreadable(
-                            f"读取超过 {bounds.seconds:g} 秒上限，已停止",
-                            f"reading took longer than the {bounds.seconds:g} s bound and was stopped",
-                        )
-                    )
-                    slots[i] = _replace(slot, start, finish, result)
-    finally:
-        for slot in slots:
-            with contextlib.suppress(OSError, ValueError):
-                slot.conn.send(None)
-            slot.proc.join(timeout=5)
-            if slot.proc.is_alive():
-                slot.proc.kill()
-            slot.conn.close()
+            done(index, result)
+    task = Task(spec, limits, key, lang, force, annotate_findings_only)
+    Pool(task, bounds or Bounds(), jobs).run(pending, done)
     ordered = [results[i] for i in range(len(paths))]
     if batch:  # a campaign keeps every return; its ledger, not a batch, decides
         batch_findings(ordered)
@@ -367,32 +268,6 @@ def batch_findings(results: list[FileResult]) -> None:
                     context={"place_zh": "文件名", "place_en": "file name"},
                 )
             )
-
-
-def _replace(
-    slot: _Slot,
-    start: Callable[[], _Slot],
-    finish: Callable[[_Slot, FileResult], None],
-    result: FileResult,
-) -> _Slot:
-    """Record the slot's file as failed, end its worker and start a fresh one."""
-    slot.proc.kill()
-    slot.proc.join(timeout=5)
-    finish(slot, result)
-    slot.conn.close()
-    return start()
-
-
-def _died(path: Path, proc: Any) -> FileResult:
-    proc.join(timeout=5)
-    result = FileResult(path=str(path))
-    result.findings.append(
-        unreadable(
-            f"读取进程异常退出（退出码 {proc.exitcode}，可能超出内存上限）",
-            f"the reading process died (exit code {proc.exitcode}; memory bound exceeded?)",
-        )
-    )
-    return result
 
 
 def annotate_targets(files: list[Path], out_dir: Path) -> dict[Path, Path]:

@@ -9,12 +9,9 @@ and workbook-structure protection.
 
 from __future__ import annotations
 
-import json
 import math
 import re
-import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
@@ -26,12 +23,12 @@ from xlsxwriter.worksheet import Worksheet
 from . import __version__
 from .cells import a1, col_name
 from .checks import AMBER_FILL, RED_FILL, ExcelFace, checks_for
-from .keys import key_id, sign
+from .fields import TYPES, field_type
 from .layout import Area, Layout, compute_layout, level_spans, plan_groups
-from .limits import META_FORMAT, META_SHEET
+from .meta import IssueInfo, metadata, prefill, write_metadata
 from .model import FormData
 from .rules import IndicatorScore, ordered_rules, recompute, scored_by_formula, scored_rows
-from .spec import NUMERIC_TYPES, Spec
+from .spec import Spec
 from .text import render_instructions, render_title, title_formula
 from .values import normalise_nature
 
@@ -44,18 +41,8 @@ LINE_HEIGHT = 14.5
 LONGTEXT_LINES = 4  # room a merged free-text cell gets in a blank form
 MAX_ROW_HEIGHT = 409
 
-NUM_FORMATS = {"amount": "0.00", "rate": "0.00%", "count": "0", "year": "0", "grade": '"等级："@'}
+GRADE_FORMAT = '"等级："@'  # the 等级 cell: "等级：优"
 NATURES = ["≥", "=", "≤", "定性"]
-
-VALIDATION_TEXT: dict[str, tuple[str, str]] = {
-    "amount": (
-        "金额（万元）",
-        "请输入不小于 0 的金额，单位万元，保留两位小数；不要输入单位或千位分隔符。",
-    ),
-    "count": ("人数", "请输入不小于 0 的整数。"),
-    "year": ("年度", "请输入四位年份，例如 2025。"),
-    "points": ("分值", "请输入不小于 0 的分值。"),
-}
 
 
 class _FormSheet(Worksheet):
@@ -104,19 +91,6 @@ def _legacy_hash(password: str) -> str:
     return f"{digest:X}"
 
 
-@dataclass(frozen=True)
-class IssueInfo:
-    """How a form is issued. ``issued_at`` defaults to now; ``key`` signs the metadata
-    (it is never written); ``prefill_keys`` are fields the issuer set beyond those the
-    spec marks as the issuer's (a roster's amounts, say)."""
-
-    issued_at: str = ""
-    password: str = ""
-    key: bytes | None = field(default=None, repr=False)
-    prefill_keys: tuple[str, ...] = ()
-    issue_id: str = ""
-
-
 class _Formats:
     """Creates each distinct cell format once per workbook."""
 
@@ -149,10 +123,13 @@ class _Formats:
                 props.update(bold=True)  # no fill: only the cells to fill in are shaded
             if not locked:
                 props["bg_color"] = INPUT_FILL
-            if type_ in NUM_FORMATS:
-                props["num_format"] = NUM_FORMATS[type_]
-            if type_ in NUMERIC_TYPES:
-                props["align"] = "right" if role == "value" else props["align"]
+            ftype = field_type(type_) if type_ in TYPES else None
+            if type_ == "grade":
+                props["num_format"] = GRADE_FORMAT
+            elif ftype and ftype.num_format:
+                props["num_format"] = ftype.num_format
+            if ftype and ftype.numeric and role == "value":
+                props["align"] = "right"
             if type_ == "text" and role == "value" and align == "left":
                 props["quote_prefix"] = True
             self.cache[key] = self.wb.add_format(props)
@@ -212,7 +189,7 @@ def write_form(
 
     _write_instructions(wb, fmt, spec, data, info.password)
     issued_at = info.issued_at or datetime.now(UTC).replace(microsecond=0).isoformat()
-    _write_metadata(wb, metadata(spec, data, layout, issued_at, info, issued))
+    write_metadata(wb, metadata(spec, data, layout, issued_at, info, issued))
     wb.set_properties(
         {
             "title": render_title(spec, data.fields),
@@ -235,91 +212,120 @@ def _write_grid(
     prefilled: set[str],
 ) -> set[int]:
     """The form's cells; returns the rows that take free text (their height must grow)."""
-    spec = layout.spec
-    ws.set_column(0, 0, spec.section_width)
-    widths = [spec.section_width]
-    for col in spec.indicators.columns:
-        ws.set_column(layout.columns[col.key], layout.columns[col.key], col.width)
-        widths.append(col.width)
-    heights: dict[int, float] = {}
-    free_rows: set[int] = set()
+    grid = _Grid(ws, fmt, layout)
+    grid.labels(render_title(layout.spec, data.fields))
+    grid.fields(data, computed, {r.target: r for r in rules}, prefilled)
+    grid.indicators()
+    for row, height in grid.heights.items():
+        ws.set_row(row, height)
+    return grid.free_rows
 
-    def need(area: Area, text: Any, base: float = 20.0) -> None:
+
+class _Grid:
+    """Writes the form's cells and keeps what row heights they need."""
+
+    def __init__(self, ws: Worksheet, fmt: _Formats, layout: Layout) -> None:
+        self.ws, self.fmt, self.layout, self.spec = ws, fmt, layout, layout.spec
+        ws.set_column(0, 0, self.spec.section_width)
+        self.widths = [self.spec.section_width]
+        for col in self.spec.indicators.columns:
+            ws.set_column(layout.columns[col.key], layout.columns[col.key], col.width)
+            self.widths.append(col.width)
+        self.heights: dict[int, float] = {}
+        self.free_rows: set[int] = set()
+
+    def need(self, area: Area, text: Any, base: float = 20.0) -> None:
+        """Make the row tall enough for ``text`` in ``area``'s width."""
+        heights = self.heights
         if not isinstance(text, str) and area.row in heights:
             heights[area.row] = max(heights[area.row], base)  # a blank cell's room
             return
-        width = sum(widths[area.col : area.last_col + 1])
+        width = sum(self.widths[area.col : area.last_col + 1])
         lines = _lines(str(text) if text is not None else "", width)
         per_row = lines * LINE_HEIGHT / (area.last_row - area.row + 1) + 6
         heights[area.row] = max(heights.get(area.row, base), base, min(per_row, MAX_ROW_HEIGHT))
 
-    title = render_title(spec, data.fields)
-    live_title = title_formula(spec, layout.address)
-    for label in layout.labels:
-        text = title if label.role == "title" else label.text
-        style = fmt.get(label.role if label.role in ("title", "section", "header") else "label")
-        _put(ws, label.area, text, style)
-        if label.role == "title":
-            heights[label.area.row] = 32
-            if live_title:  # the printed title follows the name and year the filer enters
-                saved = re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f]", "", title)  # XML 1.0
-                ws.write_formula(label.area.row, label.area.col, "=" + live_title, style, saved)
-        elif label.role != "section":
-            need(label.area, text)
+    def labels(self, title: str) -> None:
+        live_title = title_formula(self.spec, self.layout.address)
+        for label in self.layout.labels:
+            text = title if label.role == "title" else label.text
+            role = label.role if label.role in ("title", "section", "header") else "label"
+            style = self.fmt.get(role)
+            _put(self.ws, label.area, text, style)
+            if label.role == "title":
+                self.heights[label.area.row] = 32
+                if live_title:  # the printed title follows the name and year entered
+                    saved = re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f]", "", title)  # XML 1.0
+                    area = label.area
+                    self.ws.write_formula(area.row, area.col, "=" + live_title, style, saved)
+            elif label.role != "section":
+                self.need(label.area, text)
 
-    fields = spec.all_fields()
-    inputs = set(spec.input_fields())
-    rule_by_target = {r.target: r for r in rules}
-    for name, area in layout.fields.items():
-        ftype = fields[name].type
-        if name in rule_by_target:
-            formula = rule_by_target[name].formula(layout.address)
-            style = fmt.get("value", "grade" if name == spec.total.grade else ftype, locked=True)
-            cached = computed.get(name)
-            if formula is None:  # a constant of the template
-                _put(ws, area, cached, style)
-                continue
-            _put(ws, area, "", style)
-            ws.write_formula(
-                area.row, area.col, "=" + formula, style, "" if cached is None else cached
-            )
-        elif name in inputs:
-            value = data.fields.get(name)
-            locked = name in prefilled
-            align = "left" if fields[name].type == "longtext" else "center"
-            style = fmt.get("value", ftype, locked=locked, align=align)
-            _put(ws, area, value, style)
-            if ftype == "longtext":
-                free_rows.update(range(area.row, area.last_row + 1))
-                # Excel never grows a merged row: room for a few lines from the start
-                need(area, value, base=LONGTEXT_LINES * LINE_HEIGHT + 6 if area.merged else 20.0)
-            else:
-                need(area, value)
+    def fields(
+        self,
+        data: FormData,
+        computed: dict[str, Any],
+        rule_by_target: dict[str, Any],
+        prefilled: set[str],
+    ) -> None:
+        fields = self.spec.all_fields()
+        inputs = set(self.spec.input_fields())
+        for name, area in self.layout.fields.items():
+            if name in rule_by_target:
+                self.formula_cell(name, area, rule_by_target[name], computed.get(name))
+            elif name in inputs:
+                self.entry(area, fields[name].type, data.fields.get(name), name in prefilled)
 
-    for level1, first, last in level_spans(layout.groups):
-        area = Area(first, layout.columns["level1"], last, layout.columns["level1"])
-        _put(ws, area, level1, fmt.get("label"))
-    for group in layout.groups:
+    def formula_cell(self, name: str, area: Area, rule: Any, cached: Any) -> None:
+        spec = self.spec
+        ftype = "grade" if name == spec.total.grade else spec.all_fields()[name].type
+        style = self.fmt.get("value", ftype, locked=True)
+        formula = rule.formula(self.layout.address)
+        if formula is None:  # a constant of the template
+            _put(self.ws, area, cached, style)
+            return
+        _put(self.ws, area, "", style)
+        self.ws.write_formula(
+            area.row, area.col, "=" + formula, style, "" if cached is None else cached
+        )
+
+    def entry(self, area: Area, type_: str, value: Any, locked: bool) -> None:
+        ftype = field_type(type_)
+        style = self.fmt.get("value", type_, locked=locked, align=ftype.align)
+        _put(self.ws, area, value, style)
+        if ftype.grows:
+            self.free_rows.update(range(area.row, area.last_row + 1))
+            # Excel never grows a merged row: room for a few lines from the start
+            self.need(area, value, base=LONGTEXT_LINES * LINE_HEIGHT + 6 if area.merged else 20.0)
+        else:
+            self.need(area, value)
+
+    def indicators(self) -> None:
+        layout, spec = self.layout, self.spec
+        for level1, first, last in level_spans(layout.groups):
+            area = Area(first, layout.columns["level1"], last, layout.columns["level1"])
+            _put(self.ws, area, level1, self.fmt.get("label"))
         col = layout.columns["level2"]
-        _put(ws, Area(group.first, col, group.last, col), group.level2, fmt.get("label"))
-        free_rows.update(range(group.first, group.last + 1))  # 实际完成值, 偏差原因 …
-        for r, row in enumerate(group.rows, start=group.first):
-            for column in spec.indicators.columns:
-                if column.key in ("level1", "level2"):
-                    continue
-                if column.key == "score" and scored_by_formula(spec, row):
-                    _write_score_formula(ws, fmt, layout, r, row)
-                    continue
-                value = row.get(column.key)
-                locked = column.issuer and value not in (None, "")
-                align = "left" if column.type in ("text", "longtext") else "center"
-                style = fmt.get("value", column.type, locked=locked, align=align)
-                area = Area.cell(r, layout.columns[column.key])
-                _put(ws, area, value, style)
-                need(area, value)
-    for row, height in heights.items():
-        ws.set_row(row, height)
-    return free_rows
+        for group in layout.groups:
+            area = Area(group.first, col, group.last, col)
+            _put(self.ws, area, group.level2, self.fmt.get("label"))
+            self.free_rows.update(range(group.first, group.last + 1))  # 实际完成值, 偏差原因 …
+            for r, row in enumerate(group.rows, start=group.first):
+                for column in spec.indicators.columns:
+                    if column.key in ("level1", "level2"):
+                        continue
+                    if column.key == "score" and scored_by_formula(spec, row):
+                        _write_score_formula(self.ws, self.fmt, layout, r, row)
+                        continue
+                    self.cell(r, column, row.get(column.key))
+
+    def cell(self, r: int, column: Any, value: Any) -> None:
+        locked = column.issuer and value not in (None, "")
+        align = field_type(column.type).column_align
+        style = self.fmt.get("value", column.type, locked=locked, align=align)
+        area = Area.cell(r, self.layout.columns[column.key])
+        _put(self.ws, area, value, style)
+        self.need(area, value)
 
 
 def _write_score_formula(
@@ -364,14 +370,16 @@ def _write_validations(wb: xlsxwriter.Workbook, ws: Worksheet, layout: Layout) -
     fields = spec.all_fields()
     for name in spec.input_fields():
         area = layout.fields.get(name)
-        ftype = fields[name].type
-        if area is None or ftype not in VALIDATION_TEXT:
-            continue
-        _number_validation(ws, area.row, area.col, area.row, area.col, ftype)
+        options = field_type(fields[name].type).validation()
+        if area is not None and options:
+            ws.data_validation(area.row, area.col, area.row, area.col, options)
 
     first, last = layout.indicator_first, layout.indicator_last
-    points_col = layout.columns["points"]
-    _number_validation(ws, first, points_col, last, points_col, "points")
+    for column in spec.indicators.columns:
+        options = field_type(column.type).validation()
+        col = layout.columns[column.key]
+        if options:
+            ws.data_validation(first, col, last, col, options)
     framework = spec.indicators.framework
     level1s = list(dict.fromkeys([*framework, *(g.level1 for g in layout.groups)]))
     level2s = list(
@@ -415,23 +423,6 @@ def _write_validations(wb: xlsxwriter.Workbook, ws: Worksheet, layout: Layout) -
         sheet.protect()
 
 
-def _number_validation(ws: Worksheet, r1: int, c1: int, r2: int, c2: int, ftype: str) -> None:
-    title, message = VALIDATION_TEXT[ftype]
-    options: dict[str, Any] = {
-        "validate": "integer" if ftype in ("count", "year") else "decimal",
-        "criteria": ">=",
-        "value": 0,
-        "input_title": title,
-        "input_message": message,
-        "error_title": f"{title}格式不对",
-        "error_message": message,
-    }
-    if ftype == "year":
-        options.update(criteria="between", minimum=2000, maximum=2100)
-        del options["value"]
-    ws.data_validation(r1, c1, r2, c2, options)
-
-
 def _write_checks(ws: Worksheet, fmt: _Formats, layout: Layout) -> None:
     """Every check family's Excel face: the cells that turn red (or amber) as the filer
     types, and the values Excel refuses."""
@@ -472,76 +463,6 @@ def _write_instructions(
     for r, line in enumerate(lines):
         ws.write_string(r, 0, line, title if r == 0 else body)
     ws.protect(password)
-
-
-def prefill(spec: Spec, data: FormData, extra_keys: Iterable[str] = ()) -> dict[str, Any]:
-    """What the issuer set: the spec's issuer fields and indicator columns that have a
-    value, plus ``extra_keys``. Held in the metadata as evidence for verify."""
-    fields = spec.all_fields()
-    extra = set(extra_keys)
-    issued_fields = {
-        k: v
-        for k, v in data.fields.items()
-        if v not in (None, "") and k in fields and (fields[k].issuer or k in extra)
-    }
-    columns = [c.key for c in spec.indicators.columns if c.issuer]
-    rows = []
-    for row in data.indicators:
-        kept = {k: row.get(k) for k in columns if row.get(k) not in (None, "")}
-        if set(kept) - {"level1", "level2"}:
-            rows.append(kept)
-    return {"fields": issued_fields, "indicators": rows}
-
-
-def metadata(
-    spec: Spec,
-    data: FormData,
-    layout: Layout,
-    issued_at: str,
-    info: IssueInfo | None = None,
-    issued: dict[str, Any] | None = None,
-) -> dict[str, str]:
-    """What the metadata sheet and the custom properties say about an issued workbook,
-    signed (HMAC-SHA256 with the issuer's key, else a plain SHA-256)."""
-    info = info or IssueInfo()
-    fields = data.fields
-    meta = {
-        "format": META_FORMAT,
-        "kind": spec.kind,
-        "spec_version": str(spec.version),
-        "spec_hash": spec.source_hash,
-        "xltool_version": __version__,
-        "sheet": spec.sheet,
-        "issue_id": info.issue_id or uuid.uuid4().hex,
-        "department": str(fields.get("department") or ""),
-        "code": str(fields.get("code") or ""),
-        "year": str(fields.get("year") or ""),
-        "issued_at": issued_at,
-        "layout": layout.fingerprint(),
-        "groups": json.dumps(
-            [[g.level1, g.level2, len(g.rows)] for g in layout.groups], ensure_ascii=False
-        ),
-        "prefill": json.dumps(issued or prefill(spec, data), ensure_ascii=False, sort_keys=True),
-        "key_id": key_id(info.key) if info.key else "",
-    }
-    meta["signature"] = sign(meta, info.key)
-    return meta
-
-
-META_CHUNK = 30_000  # below Excel's 32,767 characters per cell
-
-
-def _write_metadata(wb: xlsxwriter.Workbook, meta: dict[str, str]) -> None:
-    ws = wb.add_worksheet(META_SHEET)
-    for r, (key, value) in enumerate(meta.items()):
-        ws.write_string(r, 0, key)
-        for c in range(0, max(len(value), 1), META_CHUNK):
-            ws.write_string(r, 1 + c // META_CHUNK, value[c : c + META_CHUNK])
-    ws.very_hidden()
-    ws.protect()
-    for key, value in meta.items():
-        if key not in ("groups", "prefill") and value:
-            wb.set_custom_property(f"xltool_{key}", value)
 
 
 def _quote(sheet: str) -> str:

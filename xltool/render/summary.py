@@ -21,6 +21,7 @@ from typing import IO, Any
 import xlsxwriter
 
 from ..cells import a1, col_name
+from ..fields import field_type
 from ..findings import CATALOGUE
 from ..report import FileResult
 from ..rules import Ratio, is_number, total
@@ -212,44 +213,56 @@ def _write_main(wb: Any, fmt: dict[str, Any], spec: Spec, rows: list[Row], title
     for c, (label, width, _key) in enumerate(COLUMNS):
         ws.write_string(0, c, label, fmt["head"])
         ws.set_column(c, c, width)
+    styles = {"execution_rate": fmt["rate"], "score": fmt["number"]}
+    styles.update({a: fmt["amount"] for a in AMOUNTS})
     for i, row in enumerate(rows, start=1):
-        r = row.result
-        t = (r.totals or {}) if r else {}
-        valid = row.status == PASSED
-        values: dict[str, Any] = {
-            "department": row.department,
-            "code": row.code,
-            "year": r.year if r else None,
-            **{k: t.get(k) for k in (*AMOUNTS, "execution_rate", "score")},
-            "grade": (spec.profile.grade(t.get("score")) or "") if valid else "",
-            "status": row.status,
-            "errors": r.errors if r else None,
-            "warnings": r.warnings if r else None,
-            "file": r.shown if r else "",
-        }
+        values = _main_values(spec, row)
         for c, (_label, _w, key) in enumerate(COLUMNS):
-            value = values[key]
-            style = {
-                "execution_rate": fmt["rate"],
-                "score": fmt["number"],
-                **{a: fmt["amount"] for a in AMOUNTS},
-            }.get(key, fmt["text"])
-            if is_number(value):
-                ws.write_number(i, c, value, style)
-            elif isinstance(value, str) and value:
-                ws.write_string(i, c, value, style)
-            else:
-                ws.write_blank(i, c, None, style)
+            _write_value(ws, i, c, values[key], styles.get(key, fmt["text"]))
     last = len(rows)
-    total_row = last + 1
-    ws.write_string(total_row, 0, f"合计（仅{PASSED}）", fmt["bold"])
+    ws.write_string(last + 1, 0, f"合计（仅{PASSED}）", fmt["bold"])
     for c in range(1, len(COLUMNS)):
-        ws.write_blank(total_row, c, None, fmt["bold"])
+        ws.write_blank(last + 1, c, None, fmt["bold"])
     ws.freeze_panes(1, 1)
     print_setup(ws, title)
     ws.print_area(0, 0, len(rows) + 1, COL["file"] - 1)  # the file paths are not for print
     if not last:
         return
+    _write_total_row(ws, fmt, rows)
+    _write_main_formats(ws, fmt, spec, last)
+    ws.autofilter(0, 0, last, len(COLUMNS) - 1)
+
+
+def _main_values(spec: Spec, row: Row) -> dict[str, Any]:
+    """One department's line in 汇总, by column key."""
+    r = row.result
+    t = (r.totals or {}) if r else {}
+    return {
+        "department": row.department,
+        "code": row.code,
+        "year": r.year if r else None,
+        **{k: t.get(k) for k in (*AMOUNTS, "execution_rate", "score")},
+        "grade": (spec.profile.grade(t.get("score")) or "") if row.status == PASSED else "",
+        "status": row.status,
+        "errors": r.errors if r else None,
+        "warnings": r.warnings if r else None,
+        "file": r.shown if r else "",
+    }
+
+
+def _write_value(ws: Any, r: int, c: int, value: Any, style: Any) -> None:
+    if is_number(value):
+        ws.write_number(r, c, value, style)
+    elif isinstance(value, str) and value:
+        ws.write_string(r, c, value, style)
+    else:
+        ws.write_blank(r, c, None, style)
+
+
+def _write_total_row(ws: Any, fmt: dict[str, Any], rows: list[Row]) -> None:
+    """合计: live SUMIFS/AVERAGEIFS over the returns that passed, with their values cached."""
+    last = len(rows)
+    total_row = last + 1
     passed = [row.result.totals or {} for row in rows if row.status == PASSED and row.result]
 
     def rng(key: str) -> str:
@@ -259,13 +272,8 @@ def _write_main(wb: Any, fmt: dict[str, Any], spec: Spec, rows: list[Row], title
     crit = f'{rng("status")},"{PASSED}"'
     sums = {k: total(t.get(k) for t in passed) for k in AMOUNTS}
     for key in AMOUNTS:
-        ws.write_formula(
-            total_row,
-            COL[key],
-            f"=SUMIFS({rng(key)},{crit})",
-            fmt["bold_amount"],
-            _cached(sums[key]),
-        )
+        formula = f"=SUMIFS({rng(key)},{crit})"
+        ws.write_formula(total_row, COL[key], formula, fmt["bold_amount"], _cached(sums[key]))
     for key in ("errors", "warnings"):
         count = sum(getattr(row.result, key) for row in rows if row.result)
         ws.write_formula(total_row, COL[key], f"=SUM({rng(key)})", fmt["bold"], count)
@@ -288,6 +296,9 @@ def _write_main(wb: Any, fmt: dict[str, Any], spec: Spec, rows: list[Row], title
         fmt["bold_number"],
         _cached(mean),
     )
+
+
+def _write_main_formats(ws: Any, fmt: dict[str, Any], spec: Spec, last: int) -> None:
     status_col = col_name(COL["status"])
     ws.conditional_format(
         1, COL["status"], last, COL["status"],
@@ -305,7 +316,6 @@ def _write_main(wb: Any, fmt: dict[str, Any], spec: Spec, rows: list[Row], title
         1, COL["score"], last, COL["score"],
         {"type": "data_bar", "bar_color": "#63BE7B", "bar_solid": True},
     )  # fmt: skip
-    ws.autofilter(0, 0, last, len(COLUMNS) - 1)
 
 
 def _write_charts(wb: Any, spec: Spec, last: int) -> None:
@@ -386,7 +396,7 @@ def _write_detail(wb: Any, fmt: dict[str, Any], rows: list[Row], spec: Spec) -> 
 
 def _print_width(column: Any) -> float:
     """An indicator column's width in 指标明细: numbers narrow, text at most 18."""
-    if column.type in ("points", "score", "amount", "rate"):
+    if field_type(column.type).numeric:
         return 5
     return (
         min(column.width or 12, 18) * 0.8

@@ -1,0 +1,40 @@
+"""Where xltool keeps the user's own things: the config folder, the issuer key and the
+issuer's own form kinds. Each can be moved by an environment variable."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+KEY_ENV = "XLTOOL_KEY_FILE"
+SPECS_ENV = "XLTOOL_SPECS"
+
+
+def config_dir() -> Path:
+    """%APPDATA%\\xltool on Windows, else $XDG_CONFIG_HOME/xltool or ~/.config/xltool."""
+    if sys.platform == "win32" and os.environ.get("APPDATA"):
+        base = Path(os.environ["APPDATA"])
+    else:
+        base = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+    return base / "xltool"
+
+
+def default_key_path() -> Path:
+    return config_dir() / "issuer.key"
+
+
+def key_path(explicit: Path | None = None) -> Path:
+    """The issuer key: the one given, else $XLTOOL_KEY, else the config folder's."""
+    if explicit:
+        return explicit
+    if os.environ.get(KEY_ENV):
+        return Path(os.environ[KEY_ENV])
+    return default_key_path()
+
+
+def user_specs_dir() -> Path:
+    """Where an issuer keeps its own kinds: $XLTOOL_SPECS, else the config folder's specs/."""
+    if os.environ.get(SPECS_ENV):
+        return Path(os.environ[SPECS_ENV])
+    return config_dir() / "specs"
