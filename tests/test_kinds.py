@@ -180,6 +180,9 @@ def _cases() -> list[tuple[str, float, float, float]]:
         ("≥", 95, 94.5, 2.5),
         ("≤", 1.5, 2.25, 3),
         ("≥", 0.3, 0.1, 3),
+        # x.xx5 in decimal, a hair below in binary: ROUND goes up, as the cell shows it
+        ("≥", 1, 0.8765, 10),
+        ("≥", 2000, 1753, 10),
     ]
     rng = random.Random(20261125)
     for _ in range(60):

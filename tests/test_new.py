@@ -14,9 +14,10 @@ from hypothesis import strategies as st
 
 from xltool.cli import main
 from xltool.layout import compute_layout, plan_groups
+from xltool.meta import META_SHEET
 from xltool.model import FormData
 from xltool.safeio import safe_stem, unique_names
-from xltool.write import META_SHEET, write_form
+from xltool.write import write_form
 
 from .conftest import SEED_DATA, named_cell
 

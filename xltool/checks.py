@@ -142,7 +142,7 @@ def checks_for(spec: Spec) -> list[Check]:
     """The families on for ``spec``: every ``always`` family, then the spec's own."""
     out: list[Check] = [cls() for cls in FAMILIES.values() if cls.always]
     for entry in spec.checks:
-        out.append(build(entry.type, entry.params(), spec))
+        out.append(build(entry.type, entry.params, spec))
     return out
 
 

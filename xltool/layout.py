@@ -197,7 +197,7 @@ def _place_funds(lay: Layout, block: FundsBlock, row: int) -> int:
     for r, fund_row in enumerate(block.rows, start=first + 1):
         lay.labels.append(Label(fund_row.label, Area(r, 1, r, block.label_span), "label"))
         for i, col in enumerate(block.columns):
-            key = f"fund_{fund_row.key}_{col.key}"
+            key = block.key(fund_row.key, col.key)
             if key in dashes:
                 lay.labels.append(Label("—", Area.cell(r, start + i), "dash"))
             else:

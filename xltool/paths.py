@@ -38,3 +38,11 @@ def user_specs_dir() -> Path:
     if os.environ.get(SPECS_ENV):
         return Path(os.environ[SPECS_ENV])
     return config_dir() / "specs"
+
+
+def cache_dir() -> Path:
+    """What xltool may rebuild at any time (validated specs): %LOCALAPPDATA%\\xltool\\cache
+    on Windows, else $XDG_CACHE_HOME/xltool or ~/.cache/xltool."""
+    if sys.platform == "win32" and os.environ.get("LOCALAPPDATA"):
+        return Path(os.environ["LOCALAPPDATA"]) / "xltool" / "cache"
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "xltool"

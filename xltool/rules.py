@@ -174,14 +174,16 @@ class GradeRule:
 
 
 def excel_round(value: float, digits: int) -> float:
-    """ROUND as Excel does it: half away from zero, on the decimal the cell shows."""
+    """ROUND as Excel and LibreOffice do it: half away from zero, on the value taken to
+    15 significant digits (0.8765 × 10 is 8.764999999999999 in binary, and ROUND gives
+    8.77, as the cell shows 8.765)."""
     from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
     if not math.isfinite(value):
         return value
     quantum = Decimal(1).scaleb(-digits)
     try:
-        return float(Decimal(repr(value)).quantize(quantum, rounding=ROUND_HALF_UP))
+        return float(Decimal(f"{value:.15g}").quantize(quantum, rounding=ROUND_HALF_UP))
     except InvalidOperation:  # more digits than a quantize holds: nothing to round
         return value
 

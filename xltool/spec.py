@@ -9,34 +9,36 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import re
+from dataclasses import dataclass, field
 from functools import cache, cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from annotated_types import Ge, Le
 
 from .errors import SpecError
 from .fields import TYPES
-from .paths import user_specs_dir
+from .paths import cache_dir, user_specs_dir
 
+# Spec classes are frozen dataclasses: reading a form needs no validation library. A spec
+# *file* is validated by pydantic (imported only then, see _adapter) and the result kept
+# in a cache (see _cached), so a command that reads forms starts without pydantic.
 
-def _known_type(name: str) -> str:
-    if name not in TYPES:
-        raise ValueError(f"unknown field type '{name}' (allowed: {', '.join(TYPES)})")
-    return name
-
-
-FieldType = Annotated[str, AfterValidator(_known_type)]
-"""A type of :mod:`xltool.fields` by name (text, amount, measure …)."""
+FieldType = str
+"""A type of :mod:`xltool.fields` by name (text, amount, measure …); checked on load."""
 FUND_PREFIX = "fund_"
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+def _model(cls: Any) -> Any:
+    """A frozen, keyword-only dataclass that refuses keys it does not know."""
+    cls.__pydantic_config__ = {"extra": "forbid"}
+    return dataclass(frozen=True, kw_only=True)(cls)
 
 
-class FieldSpec(_Strict):
+@_model
+class FieldSpec:
     label: str
     label_en: str = ""
     type: FieldType = "text"
@@ -45,7 +47,8 @@ class FieldSpec(_Strict):
     """Set by the issuer (prefilled); the filer should not change it once prefilled."""
 
 
-class Column(_Strict):
+@_model
+class Column:
     key: str
     label: str
     label_en: str = ""
@@ -54,40 +57,46 @@ class Column(_Strict):
     issuer: bool = False
 
 
-class HeaderItem(_Strict):
+@_model
+class HeaderItem:
     field: str
-    span: int = Field(ge=1)
+    span: Annotated[int, Ge(1)]
 
 
-class TitleBlock(_Strict):
+@_model
+class TitleBlock:
     type: Literal["title"]
 
 
-class HeaderBlock(_Strict):
+@_model
+class HeaderBlock:
     type: Literal["header"]
     rows: list[list[HeaderItem]]
 
 
-class FundRow(_Strict):
+@_model
+class FundRow:
     key: str
     label: str
     label_en: str = ""
 
 
-class RowsColumns(_Strict):
+@_model
+class RowsColumns:
     rows: list[str]
     columns: list[str]
 
 
-class FundsBlock(_Strict):
+@_model
+class FundsBlock:
     type: Literal["funds"]
     section: str
-    label_span: int = Field(ge=1)
+    label_span: Annotated[int, Ge(1)]
     columns: list[Column]
     rows: list[FundRow]
     inputs: RowsColumns
     dashes: RowsColumns | None = None
-    required: list[str] = []
+    required: list[str] = field(default_factory=list)
 
     @staticmethod
     def key(row: str, column: str) -> str:
@@ -95,16 +104,18 @@ class FundsBlock(_Strict):
         return f"{FUND_PREFIX}{row}_{column}"
 
 
-class GoalsBlock(_Strict):
+@_model
+class GoalsBlock:
     type: Literal["goals"]
     section: str
     fields: list[str]
 
 
-class IndicatorsBlock(_Strict):
+@_model
+class IndicatorsBlock:
     type: Literal["indicators"]
     section: str
-    spare_rows: int = Field(default=2, ge=0, le=200)
+    spare_rows: Annotated[int, Ge(0), Le(200)] = 2
     columns: list[Column]
     framework: dict[str, list[str]]
     score: Literal["entry", "formula"] = "entry"
@@ -113,7 +124,8 @@ class IndicatorsBlock(_Strict):
     column; 定性 rows are always the filer's entry, checked against their band."""
 
 
-class TotalBlock(_Strict):
+@_model
+class TotalBlock:
     type: Literal["total"]
     label: str
     points: str
@@ -121,13 +133,12 @@ class TotalBlock(_Strict):
     grade: str | None = None
 
 
-Block = Annotated[
-    TitleBlock | HeaderBlock | FundsBlock | GoalsBlock | IndicatorsBlock | TotalBlock,
-    Field(discriminator="type"),
-]
+Block = TitleBlock | HeaderBlock | FundsBlock | GoalsBlock | IndicatorsBlock | TotalBlock
+"""One block of a spec; validated as a union tagged by ``type`` (see _adapter)."""
 
 
-class RuleSpec(_Strict):
+@_model
+class RuleSpec:
     target: str
     type: Literal["sum", "ratio", "ref", "const", "rate_score", "grade"]
     of: list[str] | str | None = None
@@ -138,31 +149,38 @@ class RuleSpec(_Strict):
     points: str | None = None
 
 
-class Grade(_Strict):
+@_model
+class Grade:
     label: str
     min: float
 
 
-class RateCap(_Strict):
+@_model
+class RateCap:
     below: float
     max: float
 
 
-class Profile(_Strict):
-    name: str
-    points_total: float
-    rate_warning_below: float | None = None
-    grades: list[Grade] = []
-    cap_total_by_rate: bool = False
-    """On: the total is capped by 执行率 (the ``rate_caps`` bands). Off by default."""
-    rate_caps: list[RateCap] = [
+def _rate_caps() -> list[RateCap]:
+    return [
         RateCap(below=0.8, max=89),
         RateCap(below=0.7, max=79),
         RateCap(below=0.6, max=69),
         RateCap(below=0.5, max=59),
     ]
-    cap_rate_field: str = "fund_total_rate"
+
+
+@_model
+class Profile:
+    name: str
+    points_total: float
+    rate_warning_below: float | None = None
+    grades: list[Grade] = field(default_factory=list)
     """Grade bands, highest first: the first whose ``min`` the total reaches."""
+    cap_total_by_rate: bool = False
+    """On: the total is capped by 执行率 (the ``rate_caps`` bands). Off by default."""
+    rate_caps: list[RateCap] = field(default_factory=_rate_caps)
+    cap_rate_field: str = "fund_total_rate"
 
     def grade(self, score: float | None) -> str | None:
         if score is None:
@@ -170,18 +188,18 @@ class Profile(_Strict):
         return next((g.label for g in self.grades if score >= g.min - 1e-9), None)
 
 
-class CheckSpec(BaseModel):
+@_model
+class CheckSpec:
     """One entry of ``checks:``: a family of :mod:`xltool.checks` by its ``type`` and that
-    family's parameters (checked against the family when the spec loads)."""
+    family's parameters (checked against the family when the spec loads). Written in a
+    spec as one mapping: ``{type: within_budget, budget: adjusted, …}``."""
 
-    model_config = ConfigDict(extra="allow", frozen=True)
     type: str = "require_when_below"
-
-    def params(self) -> dict[str, Any]:
-        return dict(self.model_extra or {})
+    params: dict[str, Any] = field(default_factory=dict)
 
 
-class RollUp(_Strict):
+@_model
+class RollUp:
     """Which fields give the roll-up's figures (the totals every return is summed by)."""
 
     budget_initial: str | None = None
@@ -190,7 +208,8 @@ class RollUp(_Strict):
     execution_rate: str | None = None
 
 
-class Spec(_Strict):
+@_model
+class Spec:
     kind: str
     version: int
     name: str
@@ -203,17 +222,9 @@ class Spec(_Strict):
     fields: dict[str, FieldSpec]
     blocks: list[Block]
     rules: list[RuleSpec]
-    checks: list[CheckSpec] = []
-    roll_up: RollUp = RollUp()
+    checks: list[CheckSpec] = field(default_factory=list)
+    roll_up: RollUp = field(default_factory=RollUp)
     source_hash: str = ""
-
-    @model_validator(mode="after")
-    def _one_of_each_block(self) -> Spec:
-        kinds = [b.type for b in self.blocks]
-        for needed in ("indicators", "total"):
-            if kinds.count(needed) != 1:
-                raise ValueError(f"a spec needs exactly one '{needed}' block")
-        return self
 
     # --- derived views -------------------------------------------------------------
     @property
@@ -360,7 +371,12 @@ def _load_cached(path: Path, _mtime: int) -> Spec:
 
 
 def load_spec(path: Path) -> Spec:
-    """Load and validate a spec file; a bad spec raises :class:`SpecError` with the place."""
+    """Load and validate a spec file; a bad spec raises :class:`SpecError` with the place.
+    A spec validated before (the same files, the same xltool) comes from the cache."""
+    key = _source_key(path)
+    spec = _cached(key)
+    if spec is not None:
+        return spec
     spec, errors = _load(path)
     if errors:
         raise SpecError(
@@ -368,6 +384,7 @@ def load_spec(path: Path) -> Spec:
             errors[0] + (f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""),
         )
     assert spec is not None
+    _keep(key, spec)
     return spec
 
 
@@ -377,6 +394,8 @@ def spec_errors(path: Path) -> list[str]:
 
 
 def _load(path: Path) -> tuple[Spec | None, list[str]]:
+    import yaml
+
     try:
         text = path.read_text(encoding="utf-8")
         raw = _yaml_load(text)
@@ -391,20 +410,116 @@ def _load(path: Path) -> tuple[Spec | None, list[str]]:
     digest = hashlib.sha256(
         json.dumps(raw, sort_keys=True, ensure_ascii=False).encode()
     ).hexdigest()
+    if isinstance(raw.get("checks"), list):
+        raw["checks"] = [_check_entry(c) for c in raw["checks"]]
+    from pydantic import ValidationError
+
     try:
-        spec = Spec.model_validate({**raw, "source_hash": digest})
+        spec = _adapter().validate_python({**raw, "source_hash": digest})
     except ValidationError as exc:
         tree = yaml.compose(text)  # line numbers, needed only to place an error
         return None, [_located(path, tree, err) for err in exc.errors()]
     try:
+        _check_blocks(spec, path)
         _check_references(spec, path)
     except SpecError as exc:
         return None, [exc.en]
     return spec, []
 
 
+def _check_entry(entry: Any) -> Any:
+    """``{type: within_budget, budget: adjusted}`` → the family and its parameters."""
+    if not isinstance(entry, dict):
+        return entry
+    params = {k: v for k, v in entry.items() if k != "type"}
+    return {"type": entry.get("type", "require_when_below"), "params": params}
+
+
+@cache
+def _adapter() -> Any:
+    """pydantic's validator for spec files, built on first use: the union of blocks is
+    tagged by ``type`` and field types are checked against :mod:`xltool.fields`."""
+    from pydantic import AfterValidator, Field, TypeAdapter
+
+    global Block, FieldType
+    Block = Annotated[  # type: ignore[misc]
+        TitleBlock | HeaderBlock | FundsBlock | GoalsBlock | IndicatorsBlock | TotalBlock,
+        Field(discriminator="type"),
+    ]
+    FieldType = Annotated[str, AfterValidator(_known_type)]  # type: ignore[misc]
+    return TypeAdapter(Spec)
+
+
+def _known_type(name: str) -> str:
+    if name not in TYPES:
+        raise ValueError(f"unknown field type '{name}' (allowed: {', '.join(TYPES)})")
+    return name
+
+
+def _check_blocks(spec: Spec, path: Path) -> None:
+    kinds = [b.type for b in spec.blocks]
+    for needed in ("indicators", "total"):
+        if kinds.count(needed) != 1:
+            raise SpecError(f"{path}:1: blocks: a spec needs exactly one '{needed}' block")
+
+
+# --- the cache of validated specs ---------------------------------------------------------
+# Keyed by the bytes of the spec file and every file it extends, and by xltool's own spec
+# code, so any change to either misses. It lives in the user's cache folder (only the
+# user can write there; pickle is read from nowhere else).
+
+_EXTENDS = re.compile(rb"^extends:[ \t]*[\"']?([^\"'\s#]+)", re.M)
+
+
+def _source_key(path: Path) -> str | None:
+    digest = hashlib.sha256()
+    for part in (Path(__file__), Path(__file__).with_name("fields.py")):
+        stat = part.stat()
+        digest.update(f"{part}:{stat.st_mtime_ns}:{stat.st_size}".encode())
+    try:
+        for depth in range(9):
+            data = path.read_bytes()
+            digest.update(str(path.resolve()).encode() + b"\0" + data)
+            parent = _EXTENDS.search(data)
+            if not parent or depth == 8:
+                break
+            path = _parent_path(parent.group(1).decode("utf-8", "replace"), path)
+    except OSError:
+        return None
+    return digest.hexdigest()
+
+
+def _cached(key: str | None) -> Spec | None:
+    if key is None:
+        return None
+    import pickle
+
+    try:
+        spec = pickle.loads((cache_dir() / "specs" / f"{key}.pickle").read_bytes())
+    except Exception:  # absent, or left by another version: validate again
+        return None
+    return spec if isinstance(spec, Spec) else None
+
+
+def _keep(key: str | None, spec: Spec) -> None:
+    if key is None:
+        return
+    import pickle
+
+    folder = cache_dir() / "specs"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / f".{key}.{os.getpid()}.tmp"
+        tmp.write_bytes(pickle.dumps(spec, protocol=pickle.HIGHEST_PROTOCOL))
+        os.replace(tmp, folder / f"{key}.pickle")
+    except OSError:
+        pass  # a cache that cannot be written only costs time
+
+
 def _yaml_load(text: str) -> Any:
     """Safe YAML through libyaml when PyYAML was built with it (about 10× faster)."""
+    import yaml
+
     return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
@@ -417,10 +532,7 @@ def _resolve_extends(raw: dict[str, Any], path: Path, depth: int = 0) -> dict[st
         return raw
     if depth > 8:
         raise SpecError(f"{path}: extends is nested too deeply")
-    local = path.parent / f"{parent_name}.yaml"
-    parent_path = (
-        local if local.is_file() and local != path else templates_dir() / f"{parent_name}.yaml"
-    )
+    parent_path = _parent_path(parent_name, path)
     if not parent_path.is_file():
         raise SpecError(
             f"{path}: extends unknown kind '{parent_name}' (known: {', '.join(builtin_kinds())})"
@@ -429,6 +541,12 @@ def _resolve_extends(raw: dict[str, Any], path: Path, depth: int = 0) -> dict[st
     parent = _resolve_extends(parent, parent_path, depth + 1)
     child = {k: v for k, v in raw.items() if k != "extends"}
     return _merge(parent, child)
+
+
+def _parent_path(name: str, path: Path) -> Path:
+    """The spec ``extends: name`` names: a file beside this one, else a built-in kind."""
+    local = path.parent / f"{name}.yaml"
+    return local if local.is_file() and local != path else templates_dir() / f"{name}.yaml"
 
 
 def _merge(base: Any, over: Any, key: str = "") -> Any:
@@ -455,8 +573,10 @@ _MERGED_BY: dict[str, Any] = {
 }
 
 
-def _located(path: Path, tree: Any, err: dict[str, Any]) -> str:
+def _located(path: Path, tree: Any, err: Any) -> str:
     """``file:line: a.b.c: message (allowed: …)`` for one pydantic error."""
+    import yaml
+
     raw_loc = list(err["loc"])
     # pydantic puts the block's type tag after its index: blocks.3.funds.columns → drop it
     loc = [
@@ -539,7 +659,7 @@ def _check_checks(spec: Spec, path: Path) -> None:
 
     for entry in spec.checks:
         try:
-            build(entry.type, entry.params(), spec)
+            build(entry.type, entry.params, spec)
         except SpecError as exc:
             raise SpecError(f"{path}: {exc.en}") from None
 
