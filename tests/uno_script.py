@@ -44,51 +44,58 @@ def edit(desktop, src, dst, actions, filter_name=None):
         raise SystemExit("LibreOffice could not open " + src)
     sheet = doc.Sheets.getByIndex(0)
     for action in actions:
-        op = action["op"]
-        if op == "unprotect":
-            sheet.unprotect(action.get("password", ""))
-        elif op == "insert_rows":
-            sheet.Rows.insertByIndex(action["row"] - 1, action.get("count", 1))
-        elif op == "delete_rows":
-            sheet.Rows.removeByIndex(action["row"] - 1, action.get("count", 1))
-        elif op == "set":
-            cell = sheet.getCellRangeByName(action["cell"])
-            if isinstance(action["value"], str):
-                cell.setString(action["value"])
-            else:
-                cell.setValue(action["value"])
-        elif op == "clear":
-            sheet.getCellRangeByName(action["cell"]).setString("")
-        else:
-            raise SystemExit("unknown action " + op)
+        op = ACTIONS.get(action["op"])
+        if op is None:
+            raise SystemExit("unknown action " + action["op"])
+        op(sheet, action)
     doc.calculateAll()
-    values = {}
     names = doc.NamedRanges
-    for name in names.ElementNames:
-        cells = names.getByName(name).getReferredCells()
-        if cells is None:
-            continue
-        addr = cells.getRangeAddress()
-        if addr.StartRow != addr.EndRow or addr.StartColumn != addr.EndColumn:
-            values[name] = {"rows": [addr.StartRow + 1, addr.EndRow + 1]}
-            continue
-        cell = cells.getCellByPosition(0, 0)
-        kind = cell.getType().value  # EMPTY, VALUE, TEXT, FORMULA
-        if kind == "FORMULA":
-            # com.sun.star.sheet.FormulaResult: VALUE 1, STRING 2, ERROR 4
-            values[name] = cell.getString() if cell.FormulaResultType2 == 2 else cell.getValue()
-        elif kind == "VALUE":
-            values[name] = cell.getValue()
-        elif kind == "TEXT":
-            values[name] = cell.getString()
-        else:
-            values[name] = None
+    values = {name: named_value(names.getByName(name)) for name in names.ElementNames}
     doc.storeToURL(
         uno.systemPathToFileUrl(os.path.abspath(dst)),
         (prop("FilterName", filter_name or "Calc MS Excel 2007 XML"),),
     )
     doc.close(True)
-    return values
+    return {name: value for name, value in values.items() if value is not _NO_CELLS}
+
+
+def _set(sheet, action):
+    cell = sheet.getCellRangeByName(action["cell"])
+    if isinstance(action["value"], str):
+        cell.setString(action["value"])
+    else:
+        cell.setValue(action["value"])
+
+
+ACTIONS = {
+    "unprotect": lambda sheet, a: sheet.unprotect(a.get("password", "")),
+    "insert_rows": lambda sheet, a: sheet.Rows.insertByIndex(a["row"] - 1, a.get("count", 1)),
+    "delete_rows": lambda sheet, a: sheet.Rows.removeByIndex(a["row"] - 1, a.get("count", 1)),
+    "set": _set,
+    "clear": lambda sheet, a: sheet.getCellRangeByName(a["cell"]).setString(""),
+}
+
+_NO_CELLS = object()
+
+
+def named_value(named):
+    """A defined name's value as LibreOffice computed it; a range gives its rows."""
+    cells = named.getReferredCells()
+    if cells is None:
+        return _NO_CELLS
+    addr = cells.getRangeAddress()
+    if addr.StartRow != addr.EndRow or addr.StartColumn != addr.EndColumn:
+        return {"rows": [addr.StartRow + 1, addr.EndRow + 1]}
+    cell = cells.getCellByPosition(0, 0)
+    kind = cell.getType().value  # EMPTY, VALUE, TEXT, FORMULA
+    if kind == "FORMULA":
+        # com.sun.star.sheet.FormulaResult: VALUE 1, STRING 2, ERROR 4
+        return cell.getString() if cell.FormulaResultType2 == 2 else cell.getValue()
+    if kind == "VALUE":
+        return cell.getValue()
+    if kind == "TEXT":
+        return cell.getString()
+    return None
 
 
 def main():

@@ -205,13 +205,7 @@ def init(
     progress: Callable[[Path], None] | None = None,
 ) -> Campaign:
     """Create the campaign folder and issue one signed form per department."""
-    if (root / CAMPAIGN_FILE).exists():
-        raise XltoolError(
-            f"{root} 已是发放批次目录；补充部门用 xltool campaign add",
-            f"{root} is a campaign folder already; add departments with xltool campaign add",
-        )
-    if root.exists() and any(root.iterdir()):
-        raise XltoolError(f"{root} 不是空目录", f"{root} is not empty")
+    _check_new_folder(root)
     source = spec_file or _kind_path(kind or "dept-overall")
     spec = load_spec(source)
     people = read_roster(spec, roster, need_code=True)
@@ -252,6 +246,16 @@ def init(
     _issue(campaign, spec, key, people.departments, table, year, progress=progress)
     rebuild(campaign, key)
     return campaign
+
+
+def _check_new_folder(root: Path) -> None:
+    if (root / CAMPAIGN_FILE).exists():
+        raise XltoolError(
+            f"{root} 已是发放批次目录；补充部门用 xltool campaign add",
+            f"{root} is a campaign folder already; add departments with xltool campaign add",
+        )
+    if root.exists() and any(root.iterdir()):
+        raise XltoolError(f"{root} 不是空目录", f"{root} is not empty")
 
 
 def _kind_path(kind: str) -> Path:

@@ -244,19 +244,34 @@ def collect(
       xltool collect --imap --reply
       xltool collect 导出的邮件/*.eml --reply --drafts 回复草稿/
     """
-    from .intake import collect as run
-    from .intake import exit_code, items_from_paths
+    from .intake import exit_code
     from .sniff import Limits
 
     _check_collect_options(paths, use_imap, since, move_to)
     c = _open(campaign_dir)
     _check_received_at(received_at, c.zone)
-    key = c.key(key_file)
     limits = Limits()
     _warn_insecure(insecure)
     settings = _mail_settings(c) if use_imap or reply else None
-    messages = _saved_messages(paths, limits)
     mailbox = _Mailbox(c, settings, since, move_to, insecure, limits) if use_imap else None
+    given = {"received_at": received_at, "assigned": assigned, "jobs": jobs}
+    messages, outcomes = _take_in(c, paths, mailbox, limits, key=c.key(key_file), **given)
+    replies = _reply(c, settings, outcomes, drafts, insecure) if reply else []
+    empty = [m for m in messages if not m.has_workbook]
+    _print_collected(outcomes, empty, replies, fmt, current_lang())
+    failed = empty or any(r.outcome == "send-failed" for r in replies)
+    sys.exit(1 if failed else exit_code(outcomes))
+
+
+def _take_in(
+    c: Any, paths: tuple[str, ...], mailbox: Any, limits: Any, **given: Any
+) -> tuple[list[Any], list[Any]]:
+    """Saved messages, new IMAP messages and files → stored, verified and recorded;
+    the IMAP messages are marked done only once every return of theirs is recorded."""
+    from .intake import collect as run
+    from .intake import items_from_paths
+
+    messages = _saved_messages(paths, limits)
     if mailbox is not None:
         messages += mailbox.fetch()
     files = [p for p in paths if not p.lower().endswith(".eml")]
@@ -264,20 +279,13 @@ def collect(
     items += [item for m in messages for item in m.items]
     try:
         with progress(len(items), t("progress_verify")) as advance:
-            outcomes = run(
-                c, [], received_at=received_at, assigned=assigned, key=key, jobs=jobs,
-                items=items, progress=advance,
-            )  # fmt: skip
+            outcomes = run(c, [], items=items, progress=advance, **given)
         if mailbox is not None:
             mailbox.done(messages)
     finally:
         if mailbox is not None:
             mailbox.close()
-    replies = _reply(c, settings, outcomes, drafts, insecure) if reply else []
-    empty = [m for m in messages if not m.has_workbook]
-    _print_collected(outcomes, empty, replies, fmt, current_lang())
-    failed = empty or any(r.outcome == "send-failed" for r in replies)
-    sys.exit(1 if failed else exit_code(outcomes))
+    return messages, outcomes
 
 
 def _mail_settings(c: Any) -> Any:

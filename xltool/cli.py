@@ -183,11 +183,7 @@ def new(
     from .spec import load_builtin, load_spec
 
     spec = load_spec(spec_file) if spec_file else load_builtin(kind or _data_kind(data_file))
-    if department and roster:
-        raise XltoolError(
-            "--department 与 --roster 不能同用：一个部门用 --department，多个部门用名单",
-            "--department and --roster do not go together",
-        )
+    _one_way(department, roster)
     notes: list[tuple[str, str]] = []
     given = {"department": department, "year": year, "code": code, "roster": roster}
     forms = plan_forms(spec, indicators=indicators_file, data=data_file, notes=notes, **given)
@@ -214,6 +210,14 @@ def new(
         click.echo(t("issued_one", path=issued[0].path))
     else:
         click.echo(t("issued_many", n=len(issued), dir=out_dir))
+
+
+def _one_way(department: str | None, roster: Path | None) -> None:
+    if department and roster:
+        raise XltoolError(
+            "--department 与 --roster 不能同用：一个部门用 --department，多个部门用名单",
+            "--department and --roster do not go together",
+        )
 
 
 @main.command(context_settings=CONTEXT)
@@ -717,7 +721,6 @@ def key_init(key_file: Path | None, force: bool) -> None:
 
 campaign_cli.register(main)
 assign_help_keys(main)
-
 
 
 def run() -> None:

@@ -23,6 +23,20 @@ def checks(lang: str = "zh") -> list[tuple[str, str, bool]]:
         ("xltool", __version__, True),
         ("Python", f"{platform.python_version()} ({sys.executable})", sys.version_info >= (3, 11)),
     ]
+    out += _packages(zh)
+    out.append(_libreoffice(zh))
+    out.append(_key(zh))
+    from .paths import config_dir, user_specs_dir
+    from .spec import kind_paths
+
+    out.append(("配置目录" if zh else "config folder", str(config_dir()), True))
+    out.append(("表样目录" if zh else "specs folder", str(user_specs_dir()), True))
+    out.append(("可用表样" if zh else "form kinds", ", ".join(kind_paths()), True))
+    return out
+
+
+def _packages(zh: bool) -> list[tuple[str, str, bool]]:
+    out = []
     for name in PACKAGES:
         try:
             out.append((name, metadata.version(name), True))
@@ -30,55 +44,40 @@ def checks(lang: str = "zh") -> list[tuple[str, str, bool]]:
             out.append((name, "未安装" if zh else "missing", False))
     import openpyxl
 
-    out.append(
-        (
-            "defusedxml 防护" if zh else "defusedxml guard",
-            str(openpyxl.DEFUSEDXML),
-            openpyxl.DEFUSEDXML,
-        )
-    )
-    soffice = shutil.which("soffice") or shutil.which("libreoffice")
-    if soffice:
-        try:
-            version = subprocess.run(
-                [soffice, "--version"], capture_output=True, text=True, timeout=60
-            ).stdout.strip()
-        except (OSError, subprocess.TimeoutExpired):
-            version = soffice
-        out.append(("LibreOffice", version or soffice, True))
-    else:
-        out.append(
-            (
-                "LibreOffice",
-                "未安装（可选：只有测试和 PDF 预览用到）"
-                if zh
-                else "not installed (optional: tests and PDF previews)",
-                True,
-            )
-        )
-    from .keys import key_id, load_key
-    from .paths import config_dir, key_path, user_specs_dir
+    guard = "defusedxml 防护" if zh else "defusedxml guard"
+    out.append((guard, str(openpyxl.DEFUSEDXML), openpyxl.DEFUSEDXML))
+    return out
 
+
+def _libreoffice(zh: bool) -> tuple[str, str, bool]:
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if not soffice:
+        absent = (
+            "未安装（可选：只有测试和 PDF 预览用到）"
+            if zh
+            else "not installed (optional: tests and PDF previews)"
+        )
+        return "LibreOffice", absent, True
+    try:
+        version = subprocess.run(
+            [soffice, "--version"], capture_output=True, text=True, timeout=60
+        ).stdout.strip()
+    except (OSError, subprocess.TimeoutExpired):
+        version = soffice
+    return "LibreOffice", version or soffice, True
+
+
+def _key(zh: bool) -> tuple[str, str, bool]:
+    from .keys import key_id, load_key
+    from .paths import key_path
+
+    what = "发放密钥" if zh else "issuer key"
     path = key_path()
     try:
         key = load_key()
-        found = (
-            f"{path}（密钥 {key_id(key)}）"
-            if key and zh
-            else f"{path} (key {key_id(key)})"
-            if key
-            else (
-                f"{path}（尚未创建：xltool key init）"
-                if zh
-                else f"{path} (none yet: xltool key init)"
-            )
-        )
-        out.append(("发放密钥" if zh else "issuer key", found, True))
     except Exception as exc:  # a key file that cannot be read is worth saying, not a crash
-        out.append(("发放密钥" if zh else "issuer key", f"{path}: {exc}", False))
-    out.append(("配置目录" if zh else "config folder", str(config_dir()), True))
-    from .spec import kind_paths
-
-    out.append(("表样目录" if zh else "specs folder", str(user_specs_dir()), True))
-    out.append(("可用表样" if zh else "form kinds", ", ".join(kind_paths()), True))
-    return out
+        return what, f"{path}: {exc}", False
+    if key:
+        return what, f"{path}（密钥 {key_id(key)}）" if zh else f"{path} (key {key_id(key)})", True
+    none_yet = "（尚未创建：xltool key init）" if zh else " (none yet: xltool key init)"
+    return what, f"{path}{none_yet}", True

@@ -24,30 +24,19 @@ def signature_status(reading: Reading, key: bytes | None) -> str:
 def evidence_findings(reading: Reading, key: bytes | None) -> tuple[str, list[Finding]]:
     status = signature_status(reading, key)
     meta = reading.meta
-    out: list[Finding] = []
     if status == "none":
-        return status, out
-    signature = meta.get("signature", "")
+        return status, []
     if status == "invalid":
         # The metadata cannot be trusted: nothing is compared against it.
-        return status, [Finding("signature-invalid", sheet=META_SHEET, found=signature[:24] + "…")]
-    if status == "unverified":
-        out.append(Finding("signature-unverified", found=meta.get("key_id") or "?"))
-    elif key is not None and status in ("valid-hash", "absent"):
-        out.append(
-            Finding("signature-absent", found="sha256" if status == "valid-hash" else "无签名")
-        )
-
-    issued = read_prefill(meta.get("prefill"))
+        found = meta.get("signature", "")[:24] + "…"
+        return status, [Finding("signature-invalid", sheet=META_SHEET, found=found)]
+    out = _signature_findings(status, meta, key)
     # Issued to another department or year: one finding, and the rest of the prefill
     # (another form's) is not compared.
-    for name in HEADER_IDENTITY:
-        expected = meta.get(name) or None
-        found = reading.values.get(name)
-        if expected and name in reading.positions and not same(str(found or ""), expected):
-            out.append(reading.field_finding("issued-elsewhere", name, found, expected))
-    if any(f.code == "issued-elsewhere" for f in out):
-        return status, out
+    elsewhere = _issued_elsewhere(reading)
+    if elsewhere:
+        return status, out + elsewhere
+    issued = read_prefill(meta.get("prefill"))
     for name, expected in (issued.get("fields") or {}).items():
         if name in HEADER_IDENTITY or name not in reading.positions:
             continue
@@ -57,6 +46,24 @@ def evidence_findings(reading: Reading, key: bytes | None) -> tuple[str, list[Fi
     if "indicators" not in reading.missing_blocks and issued.get("indicators"):
         out += _indicator_evidence(reading, issued["indicators"])
     return status, out
+
+
+def _signature_findings(status: str, meta: dict[str, str], key: bytes | None) -> list[Finding]:
+    if status == "unverified":
+        return [Finding("signature-unverified", found=meta.get("key_id") or "?")]
+    if key is not None and status in ("valid-hash", "absent"):
+        return [Finding("signature-absent", found="sha256" if status == "valid-hash" else "无签名")]
+    return []
+
+
+def _issued_elsewhere(reading: Reading) -> list[Finding]:
+    out = []
+    for name in HEADER_IDENTITY:
+        expected = reading.meta.get(name) or None
+        found = reading.values.get(name)
+        if expected and name in reading.positions and not same(str(found or ""), expected):
+            out.append(reading.field_finding("issued-elsewhere", name, found, expected))
+    return out
 
 
 def _indicator_evidence(reading: Reading, issued_rows: list[dict[str, Any]]) -> list[Finding]:

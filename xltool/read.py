@@ -386,54 +386,19 @@ def _pos(ref: str) -> Pos:
 
 def _locate(wb: Any, ws: Any, cells: dict[Pos, Any], layout: Layout, reading: Reading) -> None:
     """Where every field and the indicator block are: names first, then labels."""
-    spec = layout.spec
     names = {k: v for k, v in _names(wb).items() if v[0] == ws.title}
     label_index = _label_index(cells)
     for anchor in layout.anchors:
-        by_name = {f: _pos(names[f][1]) for f in anchor.fields if f in names}
-        missing = [f for f in anchor.fields if f not in by_name]
-        if missing:
-            shift = _find_anchor(anchor, label_index)
-            if shift is None:
-                if anchor.fields:
-                    _structure_changed(reading, anchor.fields[0], anchor.text, ("标签", "label"))
-                continue
-            for f in missing:
-                area = layout.fields[f]
-                by_name[f] = (area.row + shift[0], area.col + shift[1])
-        reading.positions.update(by_name)
-
+        _locate_fields(anchor, names, label_index, layout, reading)
     # the indicator block: its defined name, else between its header row and the total row
-    header_row = None
     if "indicators" in names:
-        ref = names["indicators"][1]
-        first, last = ref.split(":") if ":" in ref else (ref, ref)
-        (r1, c1), (r2, _c2) = _pos(first), _pos(last)
-        total_row = reading.positions.get(spec.total.points, (-1, 0))[0]
-        if r1 < total_row <= r2:  # a name that runs over the total row claims too much
-            r2 = total_row - 1
-        reading.block = (r1, r2)
-        reading.columns = {c.key: c1 + i for i, c in enumerate(spec.indicators.columns)}
-        header_row = r1 - 1
+        header_row = _block_by_name(names["indicators"][1], reading)
     else:
-        anchor = next(a for a in layout.anchors if a.row == layout.indicator_header)
-        shift = _find_anchor(anchor, label_index)
-        if shift is None:
-            _structure_changed(reading, "indicators", anchor.text, ("表头", "header"))
+        header_row = _block_by_label(layout, label_index, cells, reading)
+        if header_row is None:
             return
-        header_row = layout.indicator_header + shift[0]
-        reading.columns = {k: c + shift[1] for k, c in layout.columns.items()}
-        total_row = reading.positions.get(spec.total.points, (-1, 0))[0]
-        last = (
-            total_row - 1
-            if total_row > header_row
-            else max(r for r, _c in cells)
-            if cells
-            else header_row
-        )
-        reading.block = (header_row + 1, last)
     # every column the layout needs must still carry its label in the header row
-    for col in spec.indicators.columns:
+    for col in reading.spec.indicators.columns:
         found = _norm(_value(cells, header_row, reading.columns[col.key]))
         if found != _norm(col.label):
             cell = a1(header_row, reading.columns[col.key])
@@ -441,6 +406,62 @@ def _locate(wb: Any, ws: Any, cells: dict[Pos, Any], layout: Layout, reading: Re
                 reading, "indicators", col.label, ("列", "column"), cell, found or None
             )
             break
+
+
+def _locate_fields(
+    anchor: Anchor,
+    names: dict[str, tuple[str, str]],
+    label_index: dict[str, list[Pos]],
+    layout: Layout,
+    reading: Reading,
+) -> None:
+    """One block's fields: by their defined names, else moved as its first label moved."""
+    by_name = {f: _pos(names[f][1]) for f in anchor.fields if f in names}
+    missing = [f for f in anchor.fields if f not in by_name]
+    if missing:
+        shift = _find_anchor(anchor, label_index)
+        if shift is None:
+            if anchor.fields:
+                _structure_changed(reading, anchor.fields[0], anchor.text, ("标签", "label"))
+            return
+        for f in missing:
+            area = layout.fields[f]
+            by_name[f] = (area.row + shift[0], area.col + shift[1])
+    reading.positions.update(by_name)
+
+
+def _block_by_name(ref: str, reading: Reading) -> int:
+    """The indicator block from its defined name; returns its header row."""
+    spec = reading.spec
+    first, last = ref.split(":") if ":" in ref else (ref, ref)
+    (r1, c1), (r2, _c2) = _pos(first), _pos(last)
+    total_row = reading.positions.get(spec.total.points, (-1, 0))[0]
+    if r1 < total_row <= r2:  # a name that runs over the total row claims too much
+        r2 = total_row - 1
+    reading.block = (r1, r2)
+    reading.columns = {c.key: c1 + i for i, c in enumerate(spec.indicators.columns)}
+    return r1 - 1
+
+
+def _block_by_label(
+    layout: Layout, label_index: dict[str, list[Pos]], cells: dict[Pos, Any], reading: Reading
+) -> int | None:
+    """The indicator block from where its header's first label stands, down to the
+    total row (or the last row that holds anything); returns its header row."""
+    anchor = next(a for a in layout.anchors if a.row == layout.indicator_header)
+    shift = _find_anchor(anchor, label_index)
+    if shift is None:
+        _structure_changed(reading, "indicators", anchor.text, ("表头", "header"))
+        return None
+    header_row = layout.indicator_header + shift[0]
+    reading.columns = {k: c + shift[1] for k, c in layout.columns.items()}
+    total_row = reading.positions.get(reading.spec.total.points, (-1, 0))[0]
+    if total_row > header_row:
+        last = total_row - 1
+    else:
+        last = max((r for r, _c in cells), default=header_row)
+    reading.block = (header_row + 1, last)
+    return header_row
 
 
 def _structure_changed(

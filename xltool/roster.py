@@ -122,18 +122,7 @@ def read_roster(spec: Spec, path: Path, *, need_code: bool = False) -> Roster:
             )
         if row.get("code") is not None:
             row["code"] = str(row["code"])
-        for ident in (
-            f"name:{row['department']}",
-            f"code:{row.get('code')}" if row.get("code") else "",
-        ):
-            if ident and ident in seen:
-                dup = ident.split(":", 1)[1]
-                raise InputError(
-                    f"名单文件 {path} 第 {n} 行与第 {seen[ident]} 行重复：{dup}",
-                    f"roster file {path}: row {n} repeats {dup} of row {seen[ident]}",
-                )
-            if ident:
-                seen[ident] = n
+        _once(row, n, seen, path)
         out.departments.append(
             Department(
                 fields=row,
@@ -143,6 +132,22 @@ def read_roster(spec: Spec, path: Path, *, need_code: bool = False) -> Roster:
             )
         )
     return out
+
+
+def _once(row: dict[str, Any], n: int, seen: dict[str, int], path: Path) -> None:
+    """A department's name, and its code, appear on one roster row only."""
+    for ident in (
+        f"name:{row['department']}",
+        f"code:{row.get('code')}" if row.get("code") else "",
+    ):
+        if ident and ident in seen:
+            dup = ident.split(":", 1)[1]
+            raise InputError(
+                f"名单文件 {path} 第 {n} 行与第 {seen[ident]} 行重复：{dup}",
+                f"roster file {path}: row {n} repeats {dup} of row {seen[ident]}",
+            )
+        if ident:
+            seen[ident] = n
 
 
 def _text(value: Any) -> str | None:

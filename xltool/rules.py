@@ -227,23 +227,19 @@ Rule = Sum | Ratio | Ref | Const | RateScore | GradeRule | CappedByRate
 
 
 def build_rule(spec: RuleSpec, bands: tuple[tuple[str, float], ...] = ()) -> Rule:
+    """A spec's rule entry → its rule; what a type needs and lacks is a SpecError."""
+    needs = _NEEDS[spec.type]
+    if any(getattr(spec, name) in (None, "", []) for name in needs):
+        named = " and ".join(f"'{n}'" for n in needs)
+        raise SpecError(f"rule for '{spec.target}': a {spec.type} needs {named}")
     if spec.type == "sum":
-        of = spec.of if isinstance(spec.of, list) else [spec.of] if spec.of else []
-        if not of:
-            raise SpecError(f"rule for '{spec.target}': a sum needs 'of'")
-        return Sum(spec.target, tuple(of))
+        return Sum(spec.target, tuple(spec.of if isinstance(spec.of, list) else [spec.of]))
     if spec.type == "ratio":
-        if not (spec.numerator and spec.denominator):
-            raise SpecError(f"rule for '{spec.target}': a ratio needs numerator and denominator")
-        return Ratio(spec.target, spec.numerator, spec.denominator)
+        return Ratio(spec.target, str(spec.numerator), str(spec.denominator))
     if spec.type == "const":
-        if spec.value is None:
-            raise SpecError(f"rule for '{spec.target}': a const needs 'value'")
-        return Const(spec.target, spec.value)
+        return Const(spec.target, float(spec.value or 0))
     if spec.type == "rate_score":
-        if not (spec.rate and spec.points):
-            raise SpecError(f"rule for '{spec.target}': a rate_score needs rate and points")
-        return RateScore(spec.target, spec.rate, spec.points)
+        return RateScore(spec.target, str(spec.rate), str(spec.points))
     if not isinstance(spec.of, str):
         raise SpecError(f"rule for '{spec.target}': a {spec.type} needs 'of' naming one field")
     if spec.type == "grade":
@@ -251,6 +247,17 @@ def build_rule(spec: RuleSpec, bands: tuple[tuple[str, float], ...] = ()) -> Rul
             raise SpecError(f"rule for '{spec.target}': a grade needs the profile's grades")
         return GradeRule(spec.target, spec.of, bands)
     return Ref(spec.target, spec.of)
+
+
+# what each rule type must be given in its spec entry
+_NEEDS: dict[str, tuple[str, ...]] = {
+    "sum": ("of",),
+    "ratio": ("numerator", "denominator"),
+    "const": ("value",),
+    "rate_score": ("rate", "points"),
+    "ref": (),
+    "grade": (),
+}
 
 
 def ordered_rules(spec: Spec) -> list[Rule]:

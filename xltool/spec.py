@@ -296,17 +296,14 @@ class Spec:
         out: dict[str, tuple[str, str]] = {}
         for block in self.blocks:
             if isinstance(block, HeaderBlock):
-                for row in block.rows:
-                    for item in row:
-                        out[item.field] = ("header", "表头")
+                out.update({item.field: ("header", "表头") for row in block.rows for item in row})
             elif isinstance(block, FundsBlock):
                 label = block.section.replace("\n", "")
-                for key in self.all_fields():
-                    if key.startswith(FUND_PREFIX):
-                        out[key] = ("funds", label)
+                out.update(
+                    {k: ("funds", label) for k in self.all_fields() if self.is_fund_field(k)}
+                )
             elif isinstance(block, GoalsBlock):
-                for name in block.fields:
-                    out[name] = ("goals", block.section)
+                out.update({name: ("goals", block.section) for name in block.fields})
         for key, spec in self.all_fields().items():
             out.setdefault(key, (key, spec.label))
         return out

@@ -12,6 +12,7 @@ workbook is told by its content, never by its name.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import email
 import imaplib
 import re
@@ -135,15 +136,35 @@ def parse_message(raw: bytes, source: str, limits: Limits) -> Inbound:
         message_id=_header(msg, "Message-ID").strip() or None,
         subject=_header(msg, "Subject"),
     )
-    received = None
+    template = Item(
+        original_name="",
+        source=source,
+        sender=sender,
+        message_id=inbound.message_id,
+        received_at=_received(msg),
+        in_reply_to=(re.findall(r"<[^<>\s]+>", _header(msg, "In-Reply-To")) or [None])[0],
+        references=re.findall(r"<[^<>\s]+>", _header(msg, "References")),
+        subject=inbound.subject,
+    )
+    for n, (name, data) in enumerate(_attachments(msg), start=1):
+        item = dataclasses.replace(
+            template, original_name=name or f"附件{n}", source=f"{source}#{name or n}"
+        )
+        inbound.items += _attachment_items(item, name, data, n, limits)
+    return inbound
+
+
+def _received(msg: Message) -> str | None:
     try:
         when = parsedate_to_datetime(_header(msg, "Date"))
-        received = (when if when.tzinfo else when.replace(tzinfo=UTC)).isoformat()
     except (TypeError, ValueError, IndexError):
-        pass
-    refs = re.findall(r"<[^<>\s]+>", _header(msg, "References"))
-    in_reply_to = (re.findall(r"<[^<>\s]+>", _header(msg, "In-Reply-To")) or [None])[0]
-    n = 0
+        return None
+    return (when if when.tzinfo else when.replace(tzinfo=UTC)).isoformat()
+
+
+def _attachments(msg: Message) -> list[tuple[str | None, bytes | bytearray]]:
+    """Every part that carries data and is not the message's own text: (name, bytes)."""
+    out = []
     for part in msg.walk():
         if part.is_multipart() or part.get_content_maintype() == "message":
             continue
@@ -154,36 +175,32 @@ def parse_message(raw: bytes, source: str, limits: Limits) -> Inbound:
             data = part.get_payload(decode=True)
         except Exception:
             data = None
-        if not isinstance(data, bytes | bytearray) or not data:
-            continue
-        n += 1
-        item = Item(
-            original_name=name or f"附件{n}",
-            source=f"{source}#{name or n}",
-            sender=sender,
-            message_id=inbound.message_id,
-            received_at=received,
-            in_reply_to=in_reply_to,
-            references=refs,
-            subject=inbound.subject,
-        )
-        if len(data) > limits.max_bytes:
-            if _SPREADSHEET_NAME.search(name or "") or bytes(data[:2]) == b"PK":
-                item.problem = (
-                    f"附件 {len(data) / MiB:.1f} MiB，超过 {limits.max_bytes / MiB:g} MiB 上限，未读取",
-                    f"an attachment of {len(data) / MiB:.1f} MiB, over the bound; not read",
-                )
-                inbound.items.append(item)
-            continue
-        item.data = bytes(data)
-        kind = workbook_kind(item.data, name)
-        if kind == "zip":
-            inbound.items.extend(zip_members(item, limits))
-        elif kind is not None:
-            if not name:
-                item.original_name = f"附件{n}.{kind}"
-            inbound.items.append(item)
-    return inbound
+        if isinstance(data, bytes | bytearray) and data:
+            out.append((name, data))
+    return out
+
+
+def _attachment_items(
+    item: Item, name: str | None, data: bytes | bytearray, n: int, limits: Limits
+) -> list[Item]:
+    """One attachment → the workbooks it holds (a zip's members), or one with a problem."""
+    if len(data) > limits.max_bytes:
+        if _SPREADSHEET_NAME.search(name or "") or bytes(data[:2]) == b"PK":
+            item.problem = (
+                f"附件 {len(data) / MiB:.1f} MiB，超过 {limits.max_bytes / MiB:g} MiB 上限，未读取",
+                f"an attachment of {len(data) / MiB:.1f} MiB, over the bound; not read",
+            )
+            return [item]
+        return []
+    item.data = bytes(data)
+    kind = workbook_kind(item.data, name)
+    if kind == "zip":
+        return zip_members(item, limits)
+    if kind is None:
+        return []
+    if not name:
+        item.original_name = f"附件{n}.{kind}"
+    return [item]
 
 
 def workbook_kind(data: bytes, name: str | None) -> str | None:

@@ -151,47 +151,20 @@ def send_forms(
     mailer: Mailer, *, only: list[str] | None = None, resend: bool = False
 ) -> list[Delivery]:
     c, ledger = mailer.campaign, mailer.ledger
-    docs = c.departments()
-    if only:
-        known = {d["code"] for d in docs}
-        missing = [x for x in only if x not in known]
-        if missing:
-            from ..errors import XltoolError
-
-            raise XltoolError(
-                f"部门编码不在本批次名单中：{'、'.join(missing)}",
-                f"not in this campaign: {', '.join(missing)}",
-            )
-        docs = [d for d in docs if d["code"] in only]
+    docs = _only(c.departments(), only)
     latest: dict[str, dict[str, Any]] = {}
     for sidecar in sorted(c.issued_dir.glob("*.json")):
         doc = read_json(sidecar)
         if doc["code"] not in latest or doc["issued_at"] >= latest[doc["code"]]["issued_at"]:
             latest[doc["code"]] = doc
-    previous: dict[str, str] = {}
-    for row in ledger.messages("issue"):
-        previous[row["code"]] = row["outcome"]
+    previous = {row["code"]: row["outcome"] for row in ledger.messages("issue")}
     out = []
     for d in docs:
         code, name = d["code"], d["department"]
         delivery = Delivery(code, name, "issue", "not-sent", to=list(d.get("emails") or []))
-        if d.get("exempt_reason"):
-            delivery.outcome, delivery.reason = "skipped", ("免报，不发送", "exempt; not sent")
-        elif not delivery.to:
-            delivery.reason = ("名单中没有电子邮箱", "no email address in the roster")
-        elif previous.get(code) == "sent" and not resend:
-            delivery.outcome, delivery.reason = (
-                "skipped",
-                ("此前已发送（重发请加 --resend）", "sent before (use --resend)"),
-            )
-        elif previous.get(code) == "sending" and not resend:
-            delivery.outcome = "unknown"
-            delivery.reason = (
-                "上次发送中断，结果未知；确认对方未收到后用 --resend 重发",
-                "an earlier send was interrupted and its outcome is unknown; --resend once you know",
-            )
-        elif code not in latest:
-            delivery.reason = ("没有发放的表", "no issued form")
+        held = _held_back(d, previous.get(code), resend, code in latest)
+        if held:
+            delivery.outcome, delivery.reason = held
         else:
             issued = latest[code]
             path = c.issued_dir / issued["file"]
@@ -207,6 +180,42 @@ def send_forms(
             mailer.deliver(delivery, msg, {"issue_id": issued["issue_id"]})
         out.append(delivery)
     return out
+
+
+def _only(docs: list[dict[str, Any]], only: list[str] | None) -> list[dict[str, Any]]:
+    """The departments ``--only`` names (all without it); a code not in the roster is an error."""
+    if not only:
+        return docs
+    known = {d["code"] for d in docs}
+    missing = [x for x in only if x not in known]
+    if missing:
+        from ..errors import XltoolError
+
+        raise XltoolError(
+            f"部门编码不在本批次名单中：{'、'.join(missing)}",
+            f"not in this campaign: {', '.join(missing)}",
+        )
+    return [d for d in docs if d["code"] in only]
+
+
+def _held_back(
+    doc: dict[str, Any], previous: str | None, resend: bool, issued: bool
+) -> tuple[str, tuple[str, str]] | None:
+    """Why a department's form is not sent now: (outcome, reason), or None to send it."""
+    if doc.get("exempt_reason"):
+        return "skipped", ("免报，不发送", "exempt; not sent")
+    if not doc.get("emails"):
+        return "not-sent", ("名单中没有电子邮箱", "no email address in the roster")
+    if previous == "sent" and not resend:
+        return "skipped", ("此前已发送（重发请加 --resend）", "sent before (use --resend)")
+    if previous == "sending" and not resend:
+        return "unknown", (
+            "上次发送中断，结果未知；确认对方未收到后用 --resend 重发",
+            "an earlier send was interrupted and its outcome is unknown; --resend once you know",
+        )
+    if not issued:
+        return "not-sent", ("没有发放的表", "no issued form")
+    return None
 
 
 # --- remind: the late and the ones to fix ----------------------------------------------------
