@@ -7,6 +7,9 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+Pos = tuple[int, int]
+"""A cell's place: 0-based (row, column)."""
+
 _A1 = re.compile(r"^\$?([A-Za-z]{1,3})\$?([0-9]{1,7})$")
 MAX_COL = 16_384  # XFD
 MAX_ROW = 1_048_576

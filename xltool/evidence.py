@@ -11,8 +11,6 @@ from .keys import check as check_signature
 from .meta import META_SHEET, read_prefill
 from .read import IndicatorRow, Reading
 
-HEADER_IDENTITY = ("department", "code", "year")
-
 
 def signature_status(reading: Reading, key: bytes | None) -> str:
     """valid-hmac, valid-hash, invalid, unverified, absent, or none (not an xltool form)."""
@@ -37,8 +35,9 @@ def evidence_findings(reading: Reading, key: bytes | None) -> tuple[str, list[Fi
     if elsewhere:
         return status, out + elsewhere
     issued = read_prefill(meta.get("prefill"))
+    identity = set(reading.spec.identity_fields().values())
     for name, expected in (issued.get("fields") or {}).items():
-        if name in HEADER_IDENTITY or name not in reading.positions:
+        if name in identity or name not in reading.positions:
             continue
         found = reading.values.get(name)
         if not same(found, expected):
@@ -58,8 +57,8 @@ def _signature_findings(status: str, meta: dict[str, str], key: bytes | None) ->
 
 def _issued_elsewhere(reading: Reading) -> list[Finding]:
     out = []
-    for name in HEADER_IDENTITY:
-        expected = reading.meta.get(name) or None
+    for key, name in reading.spec.identity_fields().items():
+        expected = reading.meta.get(key) or None
         found = reading.values.get(name)
         if expected and name in reading.positions and not same(str(found or ""), expected):
             out.append(reading.field_finding("issued-elsewhere", name, found, expected))

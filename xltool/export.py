@@ -152,7 +152,7 @@ def csv_tables(spec: Spec, results: list[FileResult], lang: str = "zh") -> tuple
         values = (r.data or {}).get("fields", {})
         for i, row in enumerate((r.data or {}).get("indicators", []), start=1):
             w.writerow(
-                [_cell(values.get("department")), _cell(values.get("code")), csv_safe(r.shown), i]
+                [_cell(r.department), _cell(values.get("code")), csv_safe(r.shown), i]
                 + [_cell(row.get(c.key)) for c in columns]
             )
     return forms.getvalue(), rows.getvalue()

@@ -14,9 +14,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from .cells import parse_a1
+from .cells import Pos, parse_a1
 
-Pos = tuple[int, int]  # 0-based (row, column)
 # A cell's raw content: (is_formula, value or formula text)
 CellAt = Callable[[Pos], tuple[bool, Any]]
 

@@ -92,7 +92,8 @@ def plan_forms(
                 check_indicators_for(spec, table, people, indicators or Path())
             departments = people.departments
         else:
-            departments = [Department({"department": department} if department else {})]
+            name = spec.identity.name or "department"
+            departments = [Department({name: department} if department else {})]
         for path, found in (
             (roster, people.ignored if roster else []),
             (indicators, table.ignored),
@@ -108,12 +109,13 @@ def plan_forms(
             )
             for d in departments
         ]
+    year_field, code_field = spec.identity.year or "year", spec.identity.code or "code"
     for form in forms:
-        agreed = agreed_year(year, form.fields)
+        agreed = agreed_year(year, form.fields, year_field)
         if agreed is not None:
-            form.fields["year"] = agreed
+            form.fields[year_field] = agreed
         if code and not roster and not data:
-            form.fields["code"] = code
+            form.fields[code_field] = code
     return forms
 
 
@@ -126,7 +128,8 @@ def ignored_note(path: Path | None, columns: list[str]) -> tuple[str, str]:
 
 
 def file_stem(spec: Spec, form: FormData) -> str:
-    parts = [str(form.fields.get(k)) for k in ("code", "department") if form.fields.get(k)]
+    keys = (spec.identity.code, spec.identity.name)
+    parts = [str(form.fields.get(k)) for k in keys if k and form.fields.get(k)]
     return safe_stem("-".join(parts), fallback=spec.name) if parts else spec.name
 
 

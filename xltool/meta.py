@@ -76,9 +76,7 @@ def metadata(
         "xltool_version": __version__,
         "sheet": spec.sheet,
         "issue_id": info.issue_id or uuid.uuid4().hex,
-        "department": str(fields.get("department") or ""),
-        "code": str(fields.get("code") or ""),
-        "year": str(fields.get("year") or ""),
+        **{key: str(fields.get(name) or "") for key, name in _identity(spec).items()},
         "issued_at": issued_at,
         "layout": layout.fingerprint(),
         "groups": json.dumps(
@@ -92,6 +90,12 @@ def metadata(
 
 
 META_CHUNK = 30_000  # below Excel's 32,767 characters per cell
+
+
+def _identity(spec: Spec) -> dict[str, str]:
+    """department, code, year: each from the field the kind names (empty when none)."""
+    named = spec.identity_fields()
+    return {key: named.get(key, "") for key in ("department", "code", "year")}
 
 
 def write_metadata(wb: Any, meta: dict[str, str]) -> None:

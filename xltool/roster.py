@@ -266,10 +266,10 @@ def check_points(spec: Spec, rows: list[dict[str, Any]], where_zh: str, where: s
         )
 
 
-def agreed_year(year: int | None, fields: dict[str, Any]) -> int | None:
+def agreed_year(year: int | None, fields: dict[str, Any], year_field: str = "year") -> int | None:
     """The year of a form: ``--year`` and the roster's 年度 must agree (the error names
     both and the department); either alone decides."""
-    given = fields.get("year")
+    given = fields.get(year_field)
     if year is not None and given is not None and given != year:
         who = fields.get("department") or ""
         raise InputError(

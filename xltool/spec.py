@@ -199,6 +199,16 @@ class CheckSpec:
 
 
 @_model
+class Identity:
+    """Which fields say whose form it is: the name (a department's, a project's), its
+    code and the year. The metadata records them as issued; verify holds them."""
+
+    name: str | None = None
+    code: str | None = None
+    year: str | None = None
+
+
+@_model
 class RollUp:
     """Which fields give the roll-up's figures (the totals every return is summed by)."""
 
@@ -224,6 +234,7 @@ class Spec:
     rules: list[RuleSpec]
     checks: list[CheckSpec] = field(default_factory=list)
     roll_up: RollUp = field(default_factory=RollUp)
+    identity: Identity = field(default_factory=Identity)
     source_hash: str = ""
 
     # --- derived views -------------------------------------------------------------
@@ -266,6 +277,12 @@ class Spec:
                         required=key in funds.required,
                     )
         return out
+
+    def identity_fields(self) -> dict[str, str]:
+        """The metadata's identity keys → this kind's fields that hold them."""
+        keys = {"department": self.identity.name, "code": self.identity.code}
+        keys["year"] = self.identity.year
+        return {key: name for key, name in keys.items() if name}
 
     def is_fund_field(self, name: str) -> bool:
         """A cell of the fund grid (its fields are ``fund_<row>_<column>``)."""

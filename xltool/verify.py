@@ -121,9 +121,10 @@ def _verify(
     result.saved_at = reading.saved_at
     result.kind = reading.spec.kind
     result.spec_version = reading.spec.version
-    dept = reading.values.get("department") or reading.values.get("project_name")
+    identity = reading.spec.identity
+    dept = reading.values.get(identity.name) if identity.name else None
     result.department = str(dept) if dept is not None else reading.meta.get("department") or None
-    year = reading.values.get("year")
+    year = reading.values.get(identity.year) if identity.year else None
     result.year = (
         int(year) if isinstance(year, int | float) and not isinstance(year, bool) else None
     )

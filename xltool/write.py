@@ -455,8 +455,8 @@ def _write_instructions(
     ws.set_margins(left=0.6, right=0.6, top=0.7, bottom=0.7)
     lines = render_instructions(
         spec,
-        department=data.fields.get("department") or data.fields.get("project_name"),
-        year=data.fields.get("year"),
+        department=data.fields.get(spec.identity.name or ""),
+        year=data.fields.get(spec.identity.year or ""),
     )
     title = wb.add_format({"font_name": spec.font, "font_size": 14, "bold": True})
     body = wb.add_format({"font_name": spec.font, "font_size": 11, "text_wrap": True})

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from xltool.layout import Anchor, compute_layout, plan_groups
-from xltool.read import _find_anchor, _label_index
+from xltool.locate import _find_anchor, _label_index
 from xltool.spec import load_builtin
 
 POSITIONS = [
