@@ -10,7 +10,15 @@ from typing import Any
 
 import click
 
-from .cli_common import CONTEXT, I18nCommand, I18nGroup, campaign_option, key_option, progress
+from .cli_common import (
+    CONTEXT,
+    I18nCommand,
+    I18nGroup,
+    campaign_option,
+    jobs_option,
+    key_option,
+    progress,
+)
 from .errors import XltoolError
 from .i18n import current_lang, t
 from .report import dumps
@@ -206,7 +214,7 @@ def campaign_rebuild(campaign_dir: Path | None, key_file: Path | None) -> None:
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
-@click.option("--jobs", "-j", type=click.IntRange(1, 256), default=None, help="Worker processes.")
+@jobs_option
 @campaign_option
 @key_option
 def collect(

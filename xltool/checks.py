@@ -68,6 +68,14 @@ class Facts:
         """Every rule as the workbook itself computes it: numbers typed as text stay text."""
         return as_the_form_computes(self.reading, self.rules, self.reading.text_numbers)
 
+    def scores(self) -> list[tuple[IndicatorRow, Any, Any, Mapping[str, Any]]]:
+        """(row, 得分, 分值, values as scored) for each row where both are numbers."""
+        return [
+            (row, v["score"], v["points"], v)
+            for row, v in zip(self.reading.indicators, self.scored, strict=True)
+            if is_number(v.get("score")) and is_number(v.get("points"))
+        ]
+
     def has_indicators(self) -> bool:
         return "indicators" not in self.reading.missing_blocks
 
@@ -496,14 +504,11 @@ class ScoreWithinPoints(Check):
         )
 
     def findings(self, facts: Facts) -> list[Finding]:
-        out = []
-        for row, v in zip(facts.reading.indicators, facts.scored, strict=True):
-            score, points = v.get("score"), v.get("points")
-            if is_number(score) and is_number(points) and score > points + TOLERANCE:
-                out.append(
-                    facts.reading.row_finding("score-over-points", "score", row, score, points)
-                )
-        return out
+        return [
+            facts.reading.row_finding("score-over-points", "score", row, score, points)
+            for row, score, points, _v in facts.scores()
+            if score > points + TOLERANCE
+        ]
 
 
 @dataclass(frozen=True)
@@ -526,19 +531,11 @@ class ReasonMissing(Check):
     def findings(self, facts: Facts) -> list[Finding]:
         if "reason" not in facts.reading.columns:
             return []
-        out = []
-        for row, v in zip(facts.reading.indicators, facts.scored, strict=True):
-            score, points = v.get("score"), v.get("points")
-            if (
-                is_number(score)
-                and is_number(points)
-                and score < points - TOLERANCE
-                and v.get("reason") in (None, "")
-            ):
-                out.append(
-                    facts.reading.row_finding("reason-missing", "reason", row, score, points)
-                )
-        return out
+        return [
+            facts.reading.row_finding("reason-missing", "reason", row, score, points)
+            for row, score, points, v in facts.scores()
+            if score < points - TOLERANCE and v.get("reason") in (None, "")
+        ]
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from .cli_common import (
     I18nGroup,
     assign_help_keys,
     campaign_option,
+    jobs_option,
     key_option,
     progress,
 )
@@ -231,13 +232,7 @@ def _one_way(department: str | None, roster: Path | None) -> None:
     show_default=True,
     help="text for people, json for machines (one document on stdout).",
 )
-@click.option(
-    "--jobs",
-    "-j",
-    type=click.IntRange(1, 256),
-    default=None,
-    help="Worker processes [default: cores].",
-)
+@jobs_option
 @click.option(
     "--timeout",
     type=click.FloatRange(1, 3600),
@@ -365,7 +360,7 @@ def _nothing(what: str) -> XltoolError:
     "'-indicators.csv' the indicator rows.",
 )
 @click.option("--force", is_flag=True, help="Overwrite existing output files.")
-@click.option("--jobs", "-j", type=click.IntRange(1, 256), default=None, help="Worker processes.")
+@jobs_option
 def export(
     paths: tuple[str, ...],
     kind: str | None,
@@ -472,7 +467,7 @@ def repair(src: Path, output: Path, kind: str | None, spec_file: Path | None, fo
 )
 @_spec_options(None, "Read every file as this built-in kind [default: from the file].")
 @click.option("--force", is_flag=True, help="Overwrite OUTPUT if it exists.")
-@click.option("--jobs", "-j", type=click.IntRange(1, 256), default=None, help="Worker processes.")
+@jobs_option
 @campaign_option
 @key_option
 def summary(

@@ -32,6 +32,16 @@ def key_option(f: Callable[..., Any]) -> Callable[..., Any]:
     )(f)
 
 
+def jobs_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--jobs",
+        "-j",
+        type=click.IntRange(1, 256),
+        default=None,
+        help="Worker processes [default: cores].",
+    )(f)
+
+
 @contextmanager
 def progress(total: int, label: str) -> Iterator[Callable[[Any], None]]:
     """A progress bar on stderr for batches, only when stderr is a terminal."""

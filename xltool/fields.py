@@ -192,19 +192,21 @@ class Amount(Number):
     )
 
 
-class Count(Number):
-    name = "count"
+class Whole(Number):
+    """A whole number: 1.0 is read as 1, 1.5 is refused in data and rosters."""
+
     whole = True
     num_format = "0"
     json_type = ("integer",)
+
+
+class Count(Whole):
+    name = "count"
     prompt = ("人数", "请输入不小于 0 的整数。")
 
 
-class Year(Number):
+class Year(Whole):
     name = "year"
-    whole = True
-    num_format = "0"
-    json_type = ("integer",)
     prompt = ("年度", "请输入四位年份，例如 2025。")
 
     def validation(self) -> dict[str, Any] | None:

@@ -151,22 +151,22 @@ class Pool:
 
 def _died(path: Path, proc: Any) -> FileResult:
     proc.join(timeout=5)
-    result = FileResult(path=str(path))
-    result.findings.append(
-        unreadable(
-            f"读取进程异常退出（退出码 {proc.exitcode}，可能超出内存上限）",
-            f"the reading process died (exit code {proc.exitcode}; memory bound exceeded?)",
-        )
+    return _failed(
+        path,
+        f"读取进程异常退出（退出码 {proc.exitcode}，可能超出内存上限）",
+        f"the reading process died (exit code {proc.exitcode}; memory bound exceeded?)",
     )
-    return result
 
 
 def _overran(path: Path, seconds: float) -> FileResult:
-    result = FileResult(path=str(path))
-    result.findings.append(
-        unreadable(
-            f"读取超过 {seconds:g} 秒上限，已停止",
-            f"reading took longer than the {seconds:g} s bound and was stopped",
-        )
+    return _failed(
+        path,
+        f"读取超过 {seconds:g} 秒上限，已停止",
+        f"reading took longer than the {seconds:g} s bound and was stopped",
     )
+
+
+def _failed(path: Path, zh: str, en: str) -> FileResult:
+    result = FileResult(path=str(path))
+    result.findings.append(unreadable(zh, en))
     return result
