@@ -336,6 +336,7 @@ def _show_results(results: list[Any], fmt: str, skipped: list[str]) -> None:
 def _nothing(what: str) -> XltoolError:
     verb = {
         "check": ("校验", "check"),
+        "import": ("导入", "import"),
         "export": ("导出", "export"),
         "roll up": ("汇总", "roll up"),
     }
@@ -445,8 +446,15 @@ def repair(src: Path, output: Path, kind: str | None, spec_file: Path | None, fo
     spec = _spec_or_none(kind, spec_file)
     # the returned file is read in a child process, bounded like verify's workers
     repaired = call_bounded(repair_form, src, output, spec, force)
-    lang = current_lang()
     click.echo(t("wrote", path=visible(output)))
+    _show_carried(repaired)
+
+
+def _show_carried(repaired: Any) -> None:
+    """What a fresh form did not carry, and what it carries otherwise than the file."""
+    lang = current_lang()
+    if repaired.imported:
+        click.echo(t("imported_as", kind=repaired.data.kind, evidence="、".join(repaired.evidence)))
     if repaired.dropped:
         click.echo(t("not_carried", n=len(repaired.dropped)))
         for item in repaired.dropped:
@@ -455,6 +463,87 @@ def repair(src: Path, output: Path, kind: str | None, spec_file: Path | None, fo
         click.echo(t("changed", n=len(repaired.changed)))
         for item in repaired.changed:
             click.echo("  " + visible(item.text(lang)))
+
+
+@main.command("import", context_settings=CONTEXT)
+@click.argument("paths", nargs=-1, required=True)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("imported"),
+    show_default=True,
+    help="Folder for the imported forms (<name>-导入.xlsx).",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The imported form, when importing one file.",
+)
+@_spec_options(None, "Read every file as this kind [default: from the labels it carries].")
+@click.option("--force", is_flag=True, help="Overwrite imported forms that exist.")
+def import_(
+    paths: tuple[str, ...],
+    out_dir: Path,
+    output: Path | None,
+    kind: str | None,
+    spec_file: Path | None,
+    force: bool,
+) -> None:
+    """Turn forms xltool did not issue into forms in xltool's layout.
+
+    Hand-typed copies, last year's file, a province's own template: each is read by what
+    its labels and headings say, its kind decided by the columns and rows it has (or
+    --kind), and written as a fresh form of that kind with live formulas, carrying every
+    value that could be mapped. What could not be carried, and every stated figure the
+    fresh form's formulas compute differently, is listed. The metadata says
+    origin: imported and names the source file and its hash; no prefill is signed. Inputs
+    are only read. Exit 0: every file imported; 1: a file could not be; 2: usage error.
+
+    \b
+    Examples:
+      xltool import 去年的表/ --out 导入/
+      xltool import 手填表.xlsx -o 导入/商务局.xlsx
+      xltool import 四川样表.xlsx --kind project -o 项目.xlsx
+    """
+    from .safeio import safe_stem, unique_names
+    from .verify import collect_paths
+
+    spec = _spec_or_none(kind, spec_file)
+    files, _skipped = collect_paths(paths, exclude=[out_dir] if output is None else ())
+    if not files:
+        raise _nothing("import")
+    if output is not None and len(files) != 1:
+        raise XltoolError(
+            f"-o 只能指定一个文件，而要导入 {len(files)} 个；多个请用 --out 目录",
+            "--output names one file; use --out DIR for several",
+        )
+    names = unique_names([safe_stem(Path(p).stem) + "-导入" for p in files], ".xlsx")
+    targets = [output] if output is not None else [out_dir / n for n in names]
+    failed = sum(
+        not _import_one(src, target, spec, force)
+        for src, target in zip(files, targets, strict=True)
+    )
+    sys.exit(1 if failed else 0)
+
+
+def _import_one(src: Path, target: Path, spec: Any, force: bool) -> bool:
+    """One file, read in a bounded child process; a file that cannot be imported is
+    one line on stderr and never stops the rest."""
+    from .bounded import call_bounded
+    from .repair import repair as repair_form
+
+    if target.resolve() == src.resolve():
+        raise XltoolError("输出文件不能是输入文件", "OUTPUT must not be the input file")
+    try:
+        repaired = call_bounded(repair_form, src, target, spec, force, True)
+    except XltoolError as exc:
+        click.echo(f"xltool: {visible(exc.text(current_lang()))}", err=True)
+        return False
+    click.echo(t("wrote", path=visible(target)))
+    _show_carried(repaired)
+    return True
 
 
 @main.command(context_settings=CONTEXT)

@@ -20,6 +20,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{path} cannot be opened; no annotated copy",
     ),
     "not_carried": ("以下 {n} 项未能带入：", "{n} entries were not carried:"),
+    "imported_as": (
+        "按「{kind}」导入（依据：{evidence}）",
+        "imported as '{kind}' (from: {evidence})",
+    ),
     "changed": ("以下 {n} 项带入后与原文件不同：", "{n} entries differ from the file:"),
     "duplicate": (
         "{who} 重复报送：采用最新的 {kept}，另有 {n} 个文件未采用",

@@ -35,6 +35,10 @@ class IssueInfo:
     key: bytes | None = field(default=None, repr=False)
     prefill_keys: tuple[str, ...] = ()
     issue_id: str = ""
+    source: tuple[str, str] | None = None
+    """An imported form: (the source file's name, its SHA-256). Its metadata says
+    ``origin: imported`` and carries no prefill: no signature vouches for values a
+    department supplied."""
 
 
 def prefill(spec: Spec, data: FormData, extra_keys: Iterable[str] = ()) -> dict[str, Any]:
@@ -85,6 +89,9 @@ def metadata(
         "prefill": json.dumps(issued or prefill(spec, data), ensure_ascii=False, sort_keys=True),
         "key_id": key_id(info.key) if info.key else "",
     }
+    if info.source is not None:
+        meta["prefill"] = json.dumps({"fields": {}, "indicators": []})
+        meta.update(origin="imported", source_name=info.source[0], source_sha256=info.source[1])
     meta["signature"] = sign(meta, info.key)
     return meta
 

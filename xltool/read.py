@@ -20,10 +20,11 @@ import openpyxl
 from .cells import a1
 from .fields import field_type
 from .findings import Finding
+from .foreign import ForeignForm, Sheet, read_foreign, vocabulary
 from .formula import Evaluator
 from .layout import Group, compute_layout, plan_groups
 from .locate import form_sheet, locate, real_cells, sheet_by_labels, shown_sheets
-from .meta import read_metadata
+from .meta import META_SHEET, read_metadata
 from .ooxml import cached_values
 from .paths import user_specs_dir
 from .reading import IndicatorRow, InputFormula, NotAForm, Pos, Reading, TextNumber
@@ -40,8 +41,20 @@ __all__ = ["IndicatorRow", "InputFormula", "NotAForm", "Reading", "TextNumber", 
 
 def read_form(source: Path | bytes, spec: Spec | None = None) -> Reading:
     """Read a returned workbook (its bytes, read once, or its path) that passed
-    :mod:`xltool.sniff`. Raises openpyxl's own exceptions for damaged parts (the caller
-    classifies them) and :class:`NotAForm`."""
+    :mod:`xltool.sniff`, as a form xltool issued. Raises openpyxl's own exceptions for
+    damaged parts (the caller classifies them) and :class:`NotAForm`."""
+    reading = read_workbook(source, spec, foreign=False)
+    assert isinstance(reading, Reading)
+    return reading
+
+
+def read_workbook(
+    source: Path | bytes, spec: Spec | None = None, *, foreign: bool = True
+) -> Reading | ForeignForm:
+    """A returned workbook as xltool issued it (a :class:`Reading`), or, when it carries
+    no sign of xltool (no metadata, none of its defined names or formulas) and
+    ``foreign`` is on, as a form xltool did not issue (a :class:`ForeignForm`, read by
+    its labels, :mod:`xltool.foreign`)."""
     data = source if isinstance(source, bytes) else Path(source).read_bytes()
     # Read-only mode streams each sheet once, only the sheets we ask for, and skips
     # styling merged cells (most of a normal load's time for a form like ours).
@@ -55,39 +68,95 @@ def read_form(source: Path | bytes, spec: Spec | None = None) -> Reading:
         if not wb.worksheets:
             raise ValueError("the workbook has no sheets (a missing sheet part, or strict OOXML)")
         meta = read_metadata(wb)
-        spec = spec or _spec_for(meta, wb)
-        ws, renamed = form_sheet(wb, spec, meta)
-        reading = Reading(spec=spec, sheet=ws.title, meta=meta, saved_at=_saved_at(wb))
-        if renamed:
-            reading.findings.append(
-                Finding("sheet-renamed", sheet=ws.title, found=ws.title, expected=spec.sheet)
-            )
-        reading.findings += shown_sheets(wb, ws, spec)
-        version = meta.get("spec_version")
-        if version and version != str(spec.version):
-            reading.findings.append(
-                Finding(
-                    "template-version",
-                    found=version,
-                    expected=spec.version,
-                    context={"kind": spec.kind},
-                )
-            )
-        cells = real_cells(ws)
-        if cells and (
-            max(r for r, _c in cells) >= 1_048_576 or max(c for _r, c in cells) >= 16_384
-        ):
-            raise ValueError("a cell lies outside the sheet grid (row > 1048576 or column > XFD)")
-        layout = compute_layout(
-            spec, _groups(spec, meta, max((r + 1 for r, _c in cells), default=0))
-        )
-        locate(wb, ws, cells, layout, reading)
-        cached = cached_values(data, ws.title)
-        _read_fields(cells, cached, reading)
-        _read_indicators(cells, cached, reading)
-        return reading
+        if foreign and not meta and not _issued_like(wb):
+            return _read_foreign(wb, data)
+        return _read_issued(wb, data, meta, spec)
     finally:
         wb.close()
+
+
+def _issued_like(wb: Any) -> bool:
+    """Whether a workbook without metadata still is one xltool issued: it keeps the
+    form's defined names, or a formula only xltool writes (its guarded IF(AND(ISNUMBER…)."""
+    if "indicators" in wb.defined_names:
+        return True
+    for ws in wb.worksheets[:8]:
+        if hasattr(ws, "reset_dimensions"):
+            ws.reset_dimensions()
+        for row in ws.iter_rows(max_row=400, max_col=40):
+            for cell in row:
+                if cell.data_type == "f" and "ISNUMBER(" in str(cell.value).upper():
+                    return True
+    return False
+
+
+def _read_foreign(wb: Any, data: bytes) -> ForeignForm:
+    vocab = vocabulary()
+    best, hits = None, 0
+    for ws in wb.worksheets:
+        if ws.title == META_SHEET:
+            continue
+        found = _vocabulary_hits(ws, vocab)
+        if found > hits:
+            best, hits = ws, found
+    if best is None or hits < 3:
+        raise NotAForm(
+            "没有 xltool 元数据，也找不到自评表的标签（如「三级指标」「分值」「得分」）",
+            "no xltool metadata and none of a self-evaluation form's labels were found",
+        )
+    cells = real_cells(best)
+    if cells and (max(r for r, _c in cells) >= 1_048_576 or max(c for _r, c in cells) >= 16_384):
+        raise ValueError("a cell lies outside the sheet grid (row > 1048576 or column > XFD)")
+    form = read_foreign(best.title, Sheet(cells, cached_values(data, best.title)))
+    if form is None:
+        raise NotAForm(
+            "没有 xltool 元数据，也找不到绩效指标表（含「三级指标」「分值」的表头行）",
+            "no xltool metadata and no indicator table (a heading row with 三级指标 and 分值)",
+        )
+    return form
+
+
+def _vocabulary_hits(ws: Any, vocab: Any) -> int:
+    if hasattr(ws, "reset_dimensions"):
+        ws.reset_dimensions()
+    keys = set()
+    for row in ws.iter_rows(max_row=200, max_col=40, values_only=True):
+        for value in row:
+            if isinstance(value, str) and len(value) <= 40:
+                key = vocab.key("indicator_columns", value)
+                if key and key != "ignored":
+                    keys.add(key)
+    return len(keys)
+
+
+def _read_issued(wb: Any, data: bytes, meta: dict[str, str], spec: Spec | None) -> Reading:
+    spec = spec or _spec_for(meta, wb)
+    ws, renamed = form_sheet(wb, spec, meta)
+    reading = Reading(spec=spec, sheet=ws.title, meta=meta, saved_at=_saved_at(wb))
+    if renamed:
+        reading.findings.append(
+            Finding("sheet-renamed", sheet=ws.title, found=ws.title, expected=spec.sheet)
+        )
+    reading.findings += shown_sheets(wb, ws, spec)
+    version = meta.get("spec_version")
+    if version and version != str(spec.version):
+        reading.findings.append(
+            Finding(
+                "template-version",
+                found=version,
+                expected=spec.version,
+                context={"kind": spec.kind},
+            )
+        )
+    cells = real_cells(ws)
+    if cells and (max(r for r, _c in cells) >= 1_048_576 or max(c for _r, c in cells) >= 16_384):
+        raise ValueError("a cell lies outside the sheet grid (row > 1048576 or column > XFD)")
+    layout = compute_layout(spec, _groups(spec, meta, max((r + 1 for r, _c in cells), default=0)))
+    locate(wb, ws, cells, layout, reading)
+    cached = cached_values(data, ws.title)
+    _read_fields(cells, cached, reading)
+    _read_indicators(cells, cached, reading)
+    return reading
 
 
 def _saved_at(wb: Any) -> str | None:

@@ -13,9 +13,10 @@ from typing import Any
 
 from .errors import InputError
 from .fields import field_type
-from .findings import Finding
+from .findings import Finding, show_value
+from .foreign import ForeignForm
 from .model import FormData
-from .read import Reading, read_form
+from .read import Reading, read_workbook
 from .safeio import InputTooLarge, read_input, shown_path, write_atomic
 from .sniff import Limits, cannot_open, classify_exception, sniff, too_large
 from .spec import Spec
@@ -34,10 +35,11 @@ class Dropped:
 
     def text(self, lang: str) -> str:
         reason = self.reason_zh if lang == "zh" else self.reason_en
+        value = show_value(self.value, lang)
         return (
-            f"{self.cell}（{self.label}）「{self.value}」：{reason}"
+            f"{self.cell}（{self.label}）「{value}」：{reason}"
             if lang == "zh"
-            else (f"{self.cell} ({self.label}) '{self.value}': {reason}")
+            else (f"{self.cell} ({self.label}) '{value}': {reason}")
         )
 
 
@@ -46,6 +48,8 @@ class Repaired:
     data: FormData
     dropped: list[Dropped] = field(default_factory=list)
     changed: list[Dropped] = field(default_factory=list)  # carried, but not as the file had it
+    imported: bool = False  # read as a form xltool did not issue
+    evidence: list[str] = field(default_factory=list)  # why it was read as its kind
 
 
 def carry(reading: Reading) -> Repaired:
@@ -146,9 +150,17 @@ def _not_a_number(sheet: str | None, cell: str, label: str, value: Any) -> Dropp
     )
 
 
-def repair(src: Path, out: Path, spec: Spec | None = None, force: bool = False) -> Repaired:
-    """Read ``src`` once (never written) and write a fresh form to ``out``. The CLI runs
-    this in a bounded child process (:func:`xltool.bounded.call_bounded`)."""
+def repair(
+    src: Path,
+    out: Path,
+    spec: Spec | None = None,
+    force: bool = False,
+    only_foreign: bool = False,
+) -> Repaired:
+    """Read ``src`` once (never written) and write a fresh form to ``out``: one xltool
+    issued, in its own kind and version; one it did not (``xltool import``), in the kind
+    its labels show, with ``origin: imported``. The CLI runs this in a bounded child
+    process (:func:`xltool.bounded.call_bounded`)."""
     limits = Limits()
     try:
         data = read_input(src, limits.max_bytes)
@@ -161,11 +173,35 @@ def repair(src: Path, out: Path, spec: Spec | None = None, force: bool = False) 
     if sniffed.blocking:
         raise _cannot(src, sniffed.blocking)
     try:
-        reading = read_form(data, spec)
+        reading = read_workbook(data, spec)
     except Exception as exc:
         raise _cannot(src, getattr(exc, "finding", None) or classify_exception(exc)) from None
+    if isinstance(reading, ForeignForm):
+        return _import(src, out, data, reading, spec, force)
+    if only_foreign:
+        raise InputError(
+            f"{shown_path(src)} 是 xltool 发放的表，无需导入（损坏时用 xltool repair）",
+            f"{shown_path(src)} is a form xltool issued; nothing to import (use repair if damaged)",
+        )
     repaired = carry(reading)
     write_atomic(out, lambda h: write_form(h, reading.spec, repaired.data), force)
+    return repaired
+
+
+def _import(
+    src: Path, out: Path, data: bytes, form: ForeignForm, spec: Spec | None, force: bool
+) -> Repaired:
+    import hashlib
+
+    from .importer import carry_foreign
+    from .meta import IssueInfo
+    from .stated import check_stated, decide_kind
+
+    kind, evidence, sure = decide_kind(form, spec)
+    repaired = carry_foreign(form, kind, check_stated(form, kind, evidence, sure))
+    repaired.imported, repaired.evidence = True, evidence
+    info = IssueInfo(source=(src.name, hashlib.sha256(data).hexdigest()))
+    write_atomic(out, lambda h: write_form(h, kind, repaired.data, info=info), force)
     return repaired
 
 

@@ -31,6 +31,7 @@ class FileResult:
     saved_at: str | None = None  # the workbook's own last-saved time, if it says
     annotated: str | None = None  # where its annotated copy was written
     notes: list[tuple[str, str]] = field(default_factory=list)  # (zh, en): not findings
+    reading: dict[str, Any] | None = None  # a form xltool did not issue: how it was read
 
     @property
     def shown(self) -> str:
@@ -64,6 +65,8 @@ class FileResult:
         }
         if self.annotated:
             out["annotated"] = shown_path(self.annotated)
+        if self.reading:
+            out["reading"] = self.reading
         if self.notes:
             out["notes"] = [zh if lang == "zh" else en for zh, en in self.notes]
         return out

@@ -17,12 +17,14 @@ from .check import check
 from .errors import XltoolError
 from .evidence import evidence_findings
 from .findings import Finding
+from .foreign import ForeignForm, number
 from .pool import Pool
-from .read import NotAForm, read_form
+from .read import NotAForm, read_workbook
 from .report import FileResult, report_json, summary
 from .safeio import InputTooLarge, OutputExists, is_regular, read_input, shown_path
 from .sniff import Limits, cannot_open, classify_exception, sniff, too_large
 from .spec import Spec
+from .stated import check_stated, decide_kind
 
 __all__ = ["Bounds", "FileResult", "collect_paths", "report_json", "summary", "verify_file"]
 
@@ -100,7 +102,7 @@ def _verify(
         result.findings.append(sniffed.blocking)
         return result, None
     try:
-        reading = read_form(data, spec)
+        reading = read_workbook(data, spec)
     except NotAForm as exc:
         result.findings += [*sniffed.warnings, exc.finding]
         result.status = "invalid"
@@ -108,6 +110,8 @@ def _verify(
     except Exception as exc:
         result.findings.append(classify_exception(exc))
         return result, None
+    if isinstance(reading, ForeignForm):
+        return _verify_foreign(result, reading, spec, sniffed.warnings), data
     try:
         findings, totals, _ = check(reading)
         result.signature, evidence = evidence_findings(reading, key)
@@ -135,6 +139,35 @@ def _verify(
         "indicators": [r.values for r in reading.indicators],
     }
     return result, data
+
+
+def _verify_foreign(
+    result: FileResult, form: ForeignForm, spec: Spec | None, warnings: list[Finding]
+) -> FileResult:
+    """A form xltool did not issue: its kind by what it carries (or as given), every
+    stated figure held against its recomputed value (:mod:`xltool.stated`)."""
+    try:
+        kind, evidence, sure = decide_kind(form, spec)
+        stated = check_stated(form, kind, evidence, sure)
+    except Exception as exc:
+        result.findings.append(classify_exception(exc))
+        return result
+    identity = kind.identity
+    result.findings = [*warnings, *stated.findings]
+    result.kind, result.spec_version = kind.kind, kind.version
+    result.signature = "none"
+    name = form.fields.get(identity.name) if identity.name else None
+    result.department = str(name).strip() if name not in (None, "") else None
+    year = number(form.fields.get(identity.year)) if identity.year else None
+    result.year = int(year) if year is not None and year.is_integer() else None
+    result.totals = stated.totals
+    result.status = "invalid" if result.errors else "ok"
+    result.reading = {"mode": "foreign", "kind_evidence": evidence, "kind_sure": sure}
+    result.data = {
+        "fields": dict(form.fields),
+        "indicators": [dict(line.values) for line in form.indicators],
+    }
+    return result
 
 
 def _sha256_stream(path: Path) -> str:

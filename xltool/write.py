@@ -142,6 +142,23 @@ class _Formats:
         return self.cache[key]
 
 
+_OPTIONS = {
+    "strings_to_formulas": False,
+    "strings_to_urls": False,
+    "strings_to_numbers": False,
+    # Parts are assembled in memory: no temp file per part (a form is small).
+    "in_memory": True,
+}
+
+
+def _define_names(wb: xlsxwriter.Workbook, layout: Layout) -> None:
+    """Every field's defined name, and the indicator block's: the public contract."""
+    sheet = _quote(layout.spec.sheet)
+    for name in layout.fields:
+        wb.define_name(name, f"={sheet}!{layout.address(name, absolute=True)}")
+    wb.define_name("indicators", f"={sheet}!{layout.indicators_range()}")
+
+
 def write_form(
     target: str | Path | IO[bytes],
     spec: Spec,
@@ -158,28 +175,20 @@ def write_form(
     rows = scored_rows(spec, layout.indicator_rows())
     computed = recompute(rules, data.fields, rows)
 
-    wb = _Workbook(
-        target,
-        {
-            "strings_to_formulas": False,
-            "strings_to_urls": False,
-            "strings_to_numbers": False,
-            # Parts are assembled in memory: no temp file per part (a form is small).
-            "in_memory": True,
-        },
-    )
+    wb = _Workbook(target, _OPTIONS)
     wb.structure_password = info.password
     fmt = _Formats(wb, spec.font)
     ws = wb.add_worksheet(spec.sheet, worksheet_class=_FormSheet)
-    issued = prefill(spec, data, info.prefill_keys)
+    # an imported form: nothing is the issuer's, so nothing is locked or signed as such
+    issued = prefill(spec, data, info.prefill_keys) if info.source is None else _NOTHING
     ws.growing = frozenset(
-        _write_grid(ws, fmt, layout, data, computed, rules, set(issued["fields"]))
+        _write_grid(
+            ws, fmt, layout, data, computed, rules, set(issued["fields"]), issued != _NOTHING
+        )
     )
     _write_validations(wb, ws, layout)
     _write_checks(ws, fmt, layout)
-    for name in layout.fields:
-        wb.define_name(name, f"={_quote(spec.sheet)}!{layout.address(name, absolute=True)}")
-    wb.define_name("indicators", f"={_quote(spec.sheet)}!{layout.indicators_range()}")
+    _define_names(wb, layout)
     _print_setup(ws, layout)
     ws.protect(
         info.password,
@@ -202,6 +211,9 @@ def write_form(
     return layout
 
 
+_NOTHING: dict[str, Any] = {"fields": {}, "indicators": []}
+
+
 def _write_grid(
     ws: Worksheet,
     fmt: _Formats,
@@ -210,9 +222,11 @@ def _write_grid(
     computed: dict[str, Any],
     rules: Iterable[Any],
     prefilled: set[str],
+    lock_issuer: bool = True,
 ) -> set[int]:
     """The form's cells; returns the rows that take free text (their height must grow)."""
     grid = _Grid(ws, fmt, layout)
+    grid.lock_issuer = lock_issuer
     grid.labels(render_title(layout.spec, data.fields))
     grid.fields(data, computed, {r.target: r for r in rules}, prefilled)
     grid.indicators()
@@ -233,6 +247,7 @@ class _Grid:
             self.widths.append(col.width)
         self.heights: dict[int, float] = {}
         self.free_rows: set[int] = set()
+        self.lock_issuer = True  # an issuer's column keeps its prefilled cells locked
 
     def need(self, area: Area, text: Any, base: float = 20.0) -> None:
         """Make the row tall enough for ``text`` in ``area``'s width."""
@@ -320,7 +335,7 @@ class _Grid:
                     self.cell(r, column, row.get(column.key))
 
     def cell(self, r: int, column: Any, value: Any) -> None:
-        locked = column.issuer and value not in (None, "")
+        locked = self.lock_issuer and column.issuer and value not in (None, "")
         align = field_type(column.type).column_align
         style = self.fmt.get("value", column.type, locked=locked, align=align)
         area = Area.cell(r, self.layout.columns[column.key])
