@@ -9,8 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.foreign_forms import FORMS
+from tests.libreoffice import needs_libreoffice, needs_uno, recalc_convert, uno_batch
 from xltool.verify import verify_file
 
 SEED_TOTALS = (2863.29, 5071.49, 3370.55, 0.6646, 100, 98.5)
@@ -118,3 +121,224 @@ def test_kind_given_overrides_the_evidence(tmp_path: Path) -> None:
     result = verify(path, spec=load_builtin("project"))
     assert result.kind == "project" and result.reading["kind_sure"] is True
     assert "kind-guessed" not in {f.code for f in result.findings}
+
+
+# --- xltool import -----------------------------------------------------------------------
+
+# Figures an imported form gives otherwise than the foreign reading, each listed by import:
+# Guizhou's 全年预算数 is its 年初预算数 (the denominator it used), and a form whose scores
+# are blank sums to the execution score alone in a form with live formulas.
+IMPORT_DIFFERS = {"e-suiyang-2021": {"budget_adjusted"}, "qingshen-partly-filled-2023": {"score"}}
+
+
+@pytest.fixture(scope="module")
+def imported(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, Path]]:
+    """Every corpus form imported by the command, in one run: (source, imported)."""
+    from click.testing import CliRunner
+
+    from xltool.cli import main
+
+    root = tmp_path_factory.mktemp("import")
+    sources = root / "sources"
+    sources.mkdir()
+    for name, make in FORMS.items():
+        (sources / f"{name}.xlsx").write_bytes(make())
+    run = CliRunner().invoke(main, ["import", str(sources), "--out", str(root / "out")])
+    assert run.exit_code == 0, run.output
+    return {name: (sources / f"{name}.xlsx", root / "out" / f"{name}-导入.xlsx") for name in FORMS}
+
+
+@pytest.mark.parametrize("name", sorted(FORMS))
+def test_import_gives_a_form_of_its_kind_with_the_same_figures(
+    name: str, imported: dict[str, tuple[Path, Path]]
+) -> None:
+    source, target = imported[name]
+    foreign, fresh = verify_file(source), verify_file(target)
+    assert fresh.kind == foreign.kind and fresh.reading is None  # read as xltool's own
+    for key, value in foreign.totals.items():
+        if key in IMPORT_DIFFERS.get(name, set()):
+            continue
+        assert fresh.totals[key] == (None if value is None else pytest.approx(value, abs=1e-6)), key
+    # the fresh form computes every derived figure: none is stated against its formula
+    codes = {f.code for f in fresh.findings}
+    assert not codes & {"stated-figure-mismatch", "formula-overwritten", "formula-altered"}
+    assert not codes & {"signature-invalid", "prefill-altered", "indicator-removed"}
+    assert len(fresh.data["indicators"]) == len(foreign.data["indicators"])
+
+
+def test_an_imported_form_says_where_it_came_from_and_signs_no_prefill(
+    imported: dict[str, tuple[Path, Path]],
+) -> None:
+    import hashlib
+    import json
+
+    import openpyxl
+
+    source, target = imported["b-langfang-2019"]
+    rows = openpyxl.load_workbook(target)["_xltool"].iter_rows(values_only=True)
+    meta = {r[0]: "".join(str(v) for v in r[1:] if v is not None) for r in rows}
+    assert meta["origin"] == "imported" and meta["source_name"] == source.name
+    assert meta["source_sha256"] == hashlib.sha256(source.read_bytes()).hexdigest()
+    assert json.loads(meta["prefill"]) == {"fields": {}, "indicators": []}
+    assert verify_file(target).signature in ("valid-hash", "valid-hmac")
+
+
+def test_import_lists_what_it_could_not_carry_and_what_it_computes_otherwise(
+    tmp_path: Path,
+) -> None:
+    from click.testing import CliRunner
+
+    from xltool.cli import main
+
+    source = tmp_path / "e.xlsx"
+    source.write_bytes(FORMS["e-suiyang-2021"]())
+    run = CliRunner().invoke(
+        main, ["--lang", "en", "import", str(source), "-o", str(tmp_path / "x.xlsx")]
+    )
+    assert run.exit_code == 0, run.output
+    assert "imported as 'dept-overall-10-90'" in run.output
+    assert (
+        "Sheet1!C6 (基本支出) '985.19、914.97': this kind's fund table has no such row"
+        in run.output
+    )
+    assert "Sheet1!F6 (基本支出·得分) '10': the fresh form computes it: 9.29" in run.output
+
+
+def test_import_refuses_an_issued_form_and_goes_on_with_the_rest(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from xltool.cli import main
+
+    issued = Path(__file__).parent.parent / "sample_workbooks" / "yuelu-commerce-2019.xlsx"
+    other = tmp_path / "d.xlsx"
+    other.write_bytes(FORMS["d-tangxi-2022"]())
+    run = CliRunner().invoke(
+        main, ["import", str(issued), str(other), "--out", str(tmp_path / "o")]
+    )
+    assert run.exit_code == 1
+    assert "是 xltool 发放的表，无需导入" in run.stderr
+    assert (tmp_path / "o" / "d-导入.xlsx").exists()
+
+
+@needs_uno
+@pytest.mark.libreoffice
+def test_libreoffice_recalculates_every_imported_form_to_the_same_totals(
+    imported: dict[str, tuple[Path, Path]], tmp_path: Path
+) -> None:
+    jobs = [
+        {"src": str(target), "dst": str(tmp_path / f"{name}.xlsx"), "actions": []}
+        for name, (_src, target) in imported.items()
+    ]
+    for (name, (_src, target)), names in zip(imported.items(), uno_batch(jobs), strict=True):
+        ours = verify_file(target).totals
+        if ours["score"] is not None:
+            assert names["total_score"] == pytest.approx(ours["score"], abs=1e-9), name
+        assert names["total_points"] == pytest.approx(ours["points"], abs=1e-9), name
+        if ours["execution_rate"] is not None:
+            assert names["fund_total_rate"] == pytest.approx(ours["execution_rate"], abs=1e-9), name
+
+
+@needs_libreoffice
+@pytest.mark.libreoffice
+@pytest.mark.parametrize(
+    "name", ["seed-sums-without-saved-values", "d-tangxi-2022", "c-lijiang-2020"]
+)
+def test_a_form_saved_by_libreoffice_reads_the_same(name: str, tmp_path: Path) -> None:
+    """Typed in one program, saved by another: LibreOffice writes its own package (and
+    the values of the sums the first never calculated); the reading does not change."""
+    source = tmp_path / f"{name}.xlsx"
+    source.write_bytes(FORMS[name]())
+    resaved = recalc_convert(source, tmp_path / "lo")
+    before, after = verify_file(source), verify_file(resaved)
+    assert after.reading["mode"] == "foreign" and after.totals == before.totals
+    assert {(f.code, f.cell) for f in after.findings} == {(f.code, f.cell) for f in before.findings}
+
+
+ODD = [
+    None,
+    "",
+    "/",
+    "——",
+    "九十",
+    "1e999",
+    "≥",
+    "-5",
+    "0",
+    "100%",
+    "=1/0",
+    "=SUM(A1:A3)",
+    1e300,
+    -1,
+    0,
+]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    edits=st.lists(
+        st.tuples(st.integers(3, 14), st.integers(2, 7), st.sampled_from(ODD)), max_size=12
+    )
+)
+def test_whatever_a_person_types_gives_findings_never_an_exception(
+    edits: list[tuple[int, int, Any]],
+) -> None:
+    import io
+
+    import openpyxl
+
+    wb = openpyxl.load_workbook(io.BytesIO(FORMS["b-langfang-2019"]()))
+    for r, c, value in edits:
+        wb.active.cell(r + 1, c + 1, value)
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "typed.xlsx"
+        wb.save(path)
+        result = verify_file(path)
+    assert result.status in ("ok", "invalid")
+    # read as a foreign form, or (a heading typed away) not recognised at all, and said so
+    assert result.reading is not None or [f.code for f in result.findings] == ["template-unknown"]
+    for f in result.findings:
+        assert f.message("zh") and f.message("en")
+
+
+def test_blocks_not_found_each_say_so_and_their_figures_are_unknown(tmp_path: Path) -> None:
+    """An issued form whose names are gone and whose fund, goal and indicator labels were
+    typed over: one structure-changed per block, and no figure of theirs invented as 0."""
+    import openpyxl
+
+    wb = openpyxl.load_workbook(
+        Path(__file__).parent.parent / "sample_workbooks" / "yuelu-commerce-2019.xlsx"
+    )
+    for name in list(wb.defined_names):
+        del wb.defined_names[name]
+    for row in wb["自评表"].iter_rows(min_row=5, max_row=12):
+        for cell in row:
+            if isinstance(cell.value, str):
+                cell.value += "？"
+    path = tmp_path / "broken.xlsx"
+    wb.save(path)
+    result = verify_file(path)
+    assert [(f.code, f.field) for f in result.findings] == [
+        ("structure-changed", "fund_total_initial"),
+        ("structure-changed", "goal_expected"),
+        ("structure-changed", "indicators"),
+    ]
+    assert set(result.totals.values()) == {None}
+
+
+def test_an_issued_project_form_without_its_metadata_is_still_a_project(tmp_path: Path) -> None:
+    """Read by the kind whose labels it carries most of: a project form carries every
+    label a department form has, and 指标性质 and 度量单位 besides."""
+    import openpyxl
+
+    wb = openpyxl.load_workbook(
+        Path(__file__).parent.parent / "sample_workbooks" / "project-2019-farm-markets.xlsx"
+    )
+    del wb["_xltool"]
+    wb.custom_doc_props.props.clear()
+    path = tmp_path / "project.xlsx"
+    wb.save(path)
+    result = verify_file(path)
+    assert result.kind == "project" and result.findings == []
+    assert result.totals["score"] == pytest.approx(98.62)

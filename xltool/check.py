@@ -48,10 +48,17 @@ def check(reading: Reading) -> tuple[list[Finding], Totals, dict[str, Any]]:
 
 
 def _totals(reading: Reading, recomputed: dict[str, Any]) -> Totals:
+    """The roll-up's figures. A figure whose block was not found is unknown (None),
+    never the 0 a sum of nothing gives."""
     spec = reading.spec
+    indicators_found = "indicators" not in reading.missing_blocks
 
     def figure(name: str | None) -> float | None:
-        value = recomputed.get(name) if name else None
+        if not name or name not in reading.positions:
+            return None
+        if name in (spec.total.points, spec.total.score) and not indicators_found:
+            return None
+        value = recomputed.get(name)
         return value if is_number(value) else None
 
     roll_up = spec.roll_up
@@ -75,7 +82,8 @@ def _dedupe(findings: list[Finding]) -> list[Finding]:
     formula_cells = {(f.sheet, f.cell) for f in findings if f.code in _ROOT_CAUSES}
     out = []
     for f in findings:
-        key = (f.code, f.sheet, f.cell)
+        # a finding with no cell (a block not found) is one per block, not one per code
+        key = (f.code, f.sheet, f.cell if f.cell is not None else f"#{f.field}")
         if key in seen or (f.code == "required-missing" and key[1:] in formula_cells):
             continue
         seen.add(key)

@@ -473,7 +473,7 @@ def _show_carried(repaired: Any) -> None:
     type=click.Path(file_okay=False, path_type=Path),
     default=Path("imported"),
     show_default=True,
-    help="Folder for the imported forms (<name>-导入.xlsx).",
+    help="Folder for the imported forms (<name>-imported.xlsx).",
 )
 @click.option(
     "-o",
@@ -519,7 +519,8 @@ def import_(
             f"-o 只能指定一个文件，而要导入 {len(files)} 个；多个请用 --out 目录",
             "--output names one file; use --out DIR for several",
         )
-    names = unique_names([safe_stem(Path(p).stem) + "-导入" for p in files], ".xlsx")
+    suffix = "-导入" if current_lang() == "zh" else "-imported"
+    names = unique_names([safe_stem(Path(p).stem) + suffix for p in files], ".xlsx")
     targets = [output] if output is not None else [out_dir / n for n in names]
     failed = sum(
         not _import_one(src, target, spec, force)

@@ -1,6 +1,6 @@
 """Forms xltool did not issue: hand-typed copies, last year's file, a province's own
 template. Blocks and columns are found by what they say (the synonyms in
-``templates/vocabulary.yaml``), never by where an issued form would have them; a column
+``templates/vocabulary/forms.yaml``), never by where an issued form would have them; a column
 whose heading says one thing stands for that thing wherever it is.
 
 What was found is a :class:`ForeignForm`; :mod:`xltool.stated` recomputes every derived
@@ -55,7 +55,7 @@ def vocabulary() -> Vocabulary:
 
     from .spec import templates_dir
 
-    raw = yaml.safe_load((templates_dir() / "vocabulary.yaml").read_text(encoding="utf-8"))
+    raw = yaml.safe_load((templates_dir() / "vocabulary" / "forms.yaml").read_text(encoding="utf-8"))
     tables: dict[str, dict[str, str]] = {}
     for table in ("blocks", "fund_columns", "fund_rows", "indicator_columns", "fields"):
         tables[table] = {norm(s): key for key, words in raw[table].items() for s in words}
@@ -113,7 +113,10 @@ class Sheet:
         self.raw = cells
         self.saved = saved
         self.evaluator = Evaluator(self._cell_at)
-        self.rows = sorted({r for r, _c in cells})
+        self.by_row: dict[int, list[int]] = {}
+        for r, c in sorted(cells):
+            self.by_row.setdefault(r, []).append(c)
+        self.rows = sorted(self.by_row)
 
     def _cell_at(self, pos: Pos) -> tuple[bool, Any]:
         cell = self.raw.get(pos)
@@ -136,7 +139,7 @@ class Sheet:
 
     def row(self, row: int) -> list[tuple[int, Any]]:
         """(col, value) of every cell of a row that holds something, left to right."""
-        cols = sorted(c for r, c in self.raw if r == row)
+        cols = self.by_row.get(row, [])
         return [(c, v) for c in cols if (v := self.value(row, c)) not in (None, "")]
 
 

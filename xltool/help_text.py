@@ -83,6 +83,23 @@ JSON 含每张表按定义名称的填报值、按顺序的指标行、重算的
     "repair --output": "修复后的表。",
     "repair --kind": "按此内置表样读取 [默认：按文件自身]。",
     "repair --force": "OUTPUT 已存在时覆盖。",
+    "import": """把不是 xltool 发放的表转成 xltool 表样的新表。
+
+手工录入的副本、去年的表、本省自己的模板：按其中的标签和列标题读取（不按位置），
+按所含的列和行判断表样（或用 --kind 指定），生成该表样的新表，带公式，带上所有
+能对应的内容。未能带入的内容，以及新表公式算出的数与原表填报数不同的地方，逐项列出。
+新表元数据注明 origin: imported、来源文件名及其哈希，不签署任何预填内容。输入文件
+只读。退出码 0：全部导入；1：有文件无法导入；2：用法错误。
+
+\b
+示例：
+  xltool import 去年的表/ --out 导入/
+  xltool import 手填表.xlsx -o 导入/商务局.xlsx
+  xltool import 四川样表.xlsx --kind project -o 项目.xlsx""",
+    "import --out": "导入后新表的保存文件夹（文件名为 <原名>-导入.xlsx）。",
+    "import --output": "只导入一个文件时新表的文件名。",
+    "import --kind": "把每个文件都按此表样读取 [默认：按所含标签判断]。",
+    "import --force": "覆盖已存在的新表。",
     "summary": """把各部门报回的表汇总为一个工作簿。
 
 给出 PATHS 时：每个部门一行，取其最新的一次报送（按工作簿自身记录的保存时间，
@@ -285,6 +302,22 @@ carried, and every value that differs from the file, is listed. The input is onl
 \b
 Example:
   xltool repair returned/commerce.xlsx -o repaired/commerce.xlsx""",
+    "import": """Turn forms xltool did not issue into forms in xltool's layout.
+
+Hand-typed copies, last year's file, a province's own template: each is read by what
+its labels and headings say (never by position), its kind decided by the columns and
+rows it has (or --kind), and written as a fresh form of that kind with live formulas,
+carrying every value that could be mapped. What could not be carried, and every stated
+figure the fresh form's formulas compute differently, is listed. The metadata says
+origin: imported and names the source file and its hash; no prefill is signed. Inputs
+are only read. Exit 0: every file imported; 1: a file could not be; 2: usage error.
+
+\b
+Examples:
+  xltool import last-year/ --out imported/
+  xltool import typed-copy.xlsx -o imported/commerce.xlsx
+  xltool import sichuan.xlsx --kind project -o project.xlsx""",
+    "import --out": "Folder for the imported forms (<name>-imported.xlsx).",
     "summary": """Roll every department's returned form up into one workbook.
 
 Given PATHS, one row per department: its latest return (by the workbook's own saved

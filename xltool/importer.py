@@ -164,5 +164,6 @@ def _nature(line: Line, row: dict[str, Any], columns: dict[str, Any]) -> None:
         nature = "定性"
     if "nature" not in columns and line.values.get("nature"):
         row["target"] = f"{line.values['nature']}{line.values.get('target') or ''}"
-    elif "nature" in columns and nature and not row.get("nature"):
+    elif "nature" in columns and nature:
+        # the canonical symbol (﹦, ＝, 大于等于 → =, ≥): the fresh form's formula compares it
         row["nature"] = nature

@@ -33,6 +33,12 @@ def _header_labels(spec: Spec) -> set[str]:
 
 
 def sheet_by_labels(wb: Any, spec: Spec) -> Any | None:
+    return labelled_sheet(wb, spec)[0]
+
+
+def labelled_sheet(wb: Any, spec: Spec) -> tuple[Any | None, int]:
+    """The sheet carrying most of the kind's column labels, and how many it carries
+    (None, 0 when no sheet carries enough of them)."""
     wanted = _header_labels(spec)
     best, best_hits = None, 0
     for ws in wb.worksheets:
@@ -41,7 +47,7 @@ def sheet_by_labels(wb: Any, spec: Spec) -> Any | None:
         hits = _label_hits(ws, wanted)
         if hits > best_hits:
             best, best_hits = ws, hits
-    return best if best_hits >= max(3, len(wanted) // 2) else None
+    return (best, best_hits) if best_hits >= max(3, len(wanted) // 2) else (None, 0)
 
 
 _STATES = {"hidden": ("隐藏", "hidden"), "veryHidden": ("深度隐藏", "very hidden")}

@@ -23,7 +23,7 @@ from .findings import Finding
 from .foreign import ForeignForm, Sheet, read_foreign, vocabulary
 from .formula import Evaluator
 from .layout import Group, compute_layout, plan_groups
-from .locate import form_sheet, locate, real_cells, sheet_by_labels, shown_sheets
+from .locate import form_sheet, labelled_sheet, locate, real_cells, shown_sheets
 from .meta import META_SHEET, read_metadata
 from .ooxml import cached_values
 from .paths import user_specs_dir
@@ -186,11 +186,12 @@ def _spec_for(meta: dict[str, str], wb: Any) -> Spec:
             # a form keeps the layout it was issued with, while xltool has that version
             return released_version(kind, int(issued)) or current
         return current
-    # No metadata (a re-typed copy): the kind whose labels the workbook carries.
-    for candidate in builtin_kinds():
-        spec = load_builtin(candidate)
-        if sheet_by_labels(wb, spec) is not None:
-            return spec
+    # No metadata: the kind whose labels the workbook carries most of (a project form
+    # carries every label a department form has, and 指标性质 and 度量单位 besides)
+    scored = [(labelled_sheet(wb, load_builtin(k))[1], k) for k in builtin_kinds()]
+    hits, best = max(scored, key=lambda s: (s[0], -builtin_kinds().index(s[1])))
+    if hits:
+        return load_builtin(best)
     raise NotAForm(
         "没有 xltool 元数据，也找不到表样的标签（如「三级指标」「年度资金总额」）",
         "no xltool metadata and none of the form's labels were found",
