@@ -411,8 +411,9 @@ def sichuan() -> bytes:
 
 
 def example_g() -> bytes:
-    """G. 巴彦淖尔 甘其毛都 2024 (Inner Mongolia): 执行率(%); the 其他资金 row shows 0
-    although it spent 1.8 of 1.8 ✗."""
+    """G. 巴彦淖尔 甘其毛都 2024 (Inner Mongolia): 执行率(%); 指标性质 and 指标方向 side by
+    side; the 其他资金 row shows 0 although it spent 1.8 of 1.8 ✗; one indicator is 正向
+    but 小于等于 ✗."""
     rows: list[list[Any]] = [["项目支出绩效自评表"], ["项目名称", "口岸运行保障"]]
     rows += [
         [
@@ -431,14 +432,49 @@ def example_g() -> bytes:
         [None, "其中:财政拨款", 0, 0.58, 0.58, None, 100, None],
         [None, "其他资金", 0, 1.8, 1.8, None, 0, None],
     ]
-    rows += [IND_HEAD]
     rows += [
-        ["产出指标", "数量指标", "租车次数(次)", "≥12", 12, 40, 40],
-        [None, "成本指标", "单次租车费用(元)", "≤2000", 1800, 20, 20],
-        ["效益指标", "社会效益指标", "保障口岸运行", "保障", "保障", 20, 20],
-        ["满意度指标", "服务对象满意度指标", "满意度(%)", "≥90", 95, 10, 10],
+        [
+            "一级指标",
+            "二级指标",
+            "三级指标",
+            "指标性质",
+            "指标方向",
+            "年度指标值",
+            "实际完成值",
+            "计量单位",
+            "分值",
+            "得分",
+        ]
     ]
-    rows += [["总分", None, None, None, None, 100, 100]]
+    rows += [
+        ["产出指标", "数量指标", "指标1:租车次数(次)", "正向", "大于等于", 12, 12, "次", 40, 40],
+        [None, "成本指标", "指标2:单次租车费用(元)", "正向", "小于等于", 2000, 1800, "元", 20, 20],
+        [
+            "效益指标",
+            "社会效益指标",
+            "指标1:保障口岸运行",
+            "定性",
+            None,
+            "保障",
+            "保障",
+            None,
+            20,
+            20,
+        ],
+        [
+            "满意度指标",
+            "服务对象满意度指标",
+            "指标1:满意度(%)",
+            "正向",
+            "大于等于",
+            90,
+            95,
+            "%",
+            10,
+            10,
+        ],
+    ]
+    rows += [["总分", None, None, None, None, None, None, None, 100, 100]]
     return grid(rows)
 
 
@@ -478,6 +514,47 @@ def partly_filled() -> bytes:
     return grid(rows)
 
 
+def hunan_2018_score_sheet() -> bytes:
+    """益阳市商务局 2018 (Hunan before 2019): a score sheet on the 投入 / 过程 / 产出 / 效果
+    framework, with no fund table: its amounts are unknown, and the reading says so."""
+    rows: list[list[Any]] = [["2018年度部门整体支出绩效自评表"], ["部门名称", "益阳市商务局"]]
+    rows += [["一级指标", "二级指标", "三级指标", "分值", "评分标准", "得分"]]
+    rows += [
+        ["投入", "目标设定", "绩效目标合理性", 10, "合理得满分", 10],
+        [None, "预算配置", "在职人员控制率", 10, "≤100%得满分", 10],
+        [None, None, '"三公经费"变动率', 10, "≤0得满分", 10],
+        ["过程", "预算执行", "预算完成率", 20, "完成率×分值", 18],
+        [None, "预算管理", "管理制度健全性", 10, "健全得满分", 10],
+        ["产出", "职责履行", "实际完成率", 20, "完成率×分值", 20],
+        ["效果", "履职效益", "社会效益", 20, "显著得满分", 18],
+    ]
+    rows += [["总分", None, None, 100, None, 96]]
+    return grid(rows)
+
+
+def hunan_2020_county_targets() -> bytes:
+    """衡山县 2020 (Hunan) 县级专项资金绩效目标自评表: targets and results, no 分值 and no
+    得分 anywhere; not a scoring form, and said so."""
+    rows: list[list[Any]] = [["县级专项资金绩效目标自评表"], ["项目名称", "农村公路养护"]]
+    rows += [["资金情况", None, "全年预算数(A)", "全年执行数(B)", "执行率(B/A)"]]
+    rows += [
+        [None, "年度资金总额", 120, 118, "98.3%"],
+        [None, "其中：中央、省、市补助县级资金", 100, 100, "100%"],
+    ]
+    rows += [
+        [
+            "一级指标",
+            "二级指标",
+            "三级指标",
+            "年初设定目标",
+            "全年实际完成情况",
+            "未完成原因和改进措施",
+        ]
+    ]
+    rows += [["产出指标", "数量指标", "养护里程", "≥300公里", "305公里", None]]
+    return grid(rows)
+
+
 FORMS: dict[str, Callable[[], bytes]] = {
     "seed": seed,
     "seed-columns-reordered": seed_columns_reordered,
@@ -493,7 +570,11 @@ FORMS: dict[str, Callable[[], bytes]] = {
     "sichuan-daying-2023": sichuan,
     "g-bayannur-2024": example_g,
     "qingshen-partly-filled-2023": partly_filled,
+    "hunan-2018-score-sheet": hunan_2018_score_sheet,
 }
+
+# Not a scoring form at all: verify says so (template-unknown), import refuses it.
+NOT_FORMS: dict[str, Callable[[], bytes]] = {"hunan-2020-county-targets": hunan_2020_county_targets}
 
 
 def write_all(folder: Path) -> list[Path]:

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.foreign_forms import FORMS
+from tests.foreign_forms import FORMS, NOT_FORMS
 from tests.libreoffice import needs_libreoffice, needs_uno, recalc_convert, uno_batch
 from xltool.verify import verify_file
 
@@ -55,15 +55,20 @@ CASES: dict[str, tuple[str, tuple[Any, ...], int, set[tuple[str, str | None]], b
     "f-chongqing-2021": ("dept-overall-10-90", (480, 500, 380, 0.76, 100, 97.6), 4, {("kind-guessed", None)}, False),
     # consistent figures; its 定性 row scores 18 of 20 and leaves 未完成原因分析 empty
     "sichuan-daying-2023": ("project", (0, 3.36, 3.36, 1.0, 100, 98), 4, {("reason-missing", "J11")}, True),
-    # G: the 其他资金 row shows 执行率 0 although it spent 1.8 of 1.8
+    # G: the 其他资金 row shows 执行率 0 although it spent 1.8 of 1.8; 正向 but 小于等于
     "g-bayannur-2024": (
         "project", (0, 2.38, 2.38, 1.0, 100, 100), 4,
-        {("kind-guessed", None), ("stated-figure-mismatch", "G6")}, False,
+        {("stated-figure-mismatch", "G6"), ("nature-conflict", "E9")}, True,
     ),
     # 完成值 and 得分 blank: the total is unknown, and each row says what it lacks
     "qingshen-partly-filled-2023": (
         "project", (238.93, 251.89, 251.89, 1.0, 100, None), 2,
         {("indicator-incomplete", "I6"), ("indicator-incomplete", "I7")}, True,
+    ),
+    # Hunan before 2019: a score sheet with no fund table; its amounts unknown, and said so
+    "hunan-2018-score-sheet": (
+        "dept-overall", (None, None, None, None, 100, 96), 7,
+        {("kind-guessed", None), ("structure-changed", None)}, False,
     ),
 }  # fmt: skip
 
@@ -128,7 +133,21 @@ def test_kind_given_overrides_the_evidence(tmp_path: Path) -> None:
 # Figures an imported form gives otherwise than the foreign reading, each listed by import:
 # Guizhou's 全年预算数 is its 年初预算数 (the denominator it used), and a form whose scores
 # are blank sums to the execution score alone in a form with live formulas.
-IMPORT_DIFFERS = {"e-suiyang-2021": {"budget_adjusted"}, "qingshen-partly-filled-2023": {"score"}}
+IMPORT_DIFFERS = {
+    "e-suiyang-2021": {"budget_adjusted"},
+    "qingshen-partly-filled-2023": {"score"},
+    # no fund table: the fresh form's empty fund rows sum to 0 (and are required-missing)
+    "hunan-2018-score-sheet": {"budget_initial", "budget_adjusted", "executed"},
+}
+
+
+def test_a_form_that_scores_nothing_is_not_taken_for_one(tmp_path: Path) -> None:
+    """Hunan 2020's county targets form has no 分值 and no 得分: not a self-evaluation."""
+    path = tmp_path / "county.xlsx"
+    path.write_bytes(NOT_FORMS["hunan-2020-county-targets"]())
+    result = verify_file(path)
+    assert [f.code for f in result.findings] == ["template-unknown"]
+    assert "三级指标" in result.findings[0].message("zh") and result.totals is None
 
 
 @pytest.fixture(scope="module")

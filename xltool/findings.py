@@ -380,6 +380,14 @@ _CATALOGUE = [
         "no xltool metadata; read as '{found}' from the labels it carries ({evidence}); use --kind if that is wrong",
     ),
     Code(
+        "nature-conflict",
+        "error",
+        "指标性质自相矛盾",
+        "Indicator nature contradicts itself",
+        "{place}（{label}）指标性质「{found}」与指标方向「{expected}」相互矛盾，已按指标方向计分；请改为一致",
+        "{place} ({label}): 指标性质 '{found}' contradicts 指标方向 '{expected}'; scored by the direction. Make them agree",
+    ),
+    Code(
         "fund-subrow-points",
         "warning",
         "分项另计分值",

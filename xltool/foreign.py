@@ -55,7 +55,9 @@ def vocabulary() -> Vocabulary:
 
     from .spec import templates_dir
 
-    raw = yaml.safe_load((templates_dir() / "vocabulary" / "forms.yaml").read_text(encoding="utf-8"))
+    raw = yaml.safe_load(
+        (templates_dir() / "vocabulary" / "forms.yaml").read_text(encoding="utf-8")
+    )
     tables: dict[str, dict[str, str]] = {}
     for table in ("blocks", "fund_columns", "fund_rows", "indicator_columns", "fields"):
         tables[table] = {norm(s): key for key, words in raw[table].items() for s in words}

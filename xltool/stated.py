@@ -75,6 +75,20 @@ def check_stated(form: ForeignForm, spec: Spec, evidence: list[str], sure: bool)
             )
         )
     out.findings += _column_order(form)
+    if not form.funds:
+        out.findings.append(
+            Finding(
+                "structure-changed",
+                sheet=form.sheet,
+                field="funds",
+                context={
+                    "label": "年度资金总额",
+                    "what_zh": "资金表",
+                    "what_en": "fund table",
+                    "place": form.sheet,
+                },
+            )
+        )
     amounts = _fund_sums(form, out)
     rate = _rates(form, out)
     execution = _execution_scores(form, out) if scores_execution(spec) else None
@@ -248,7 +262,11 @@ def nature_and_numbers(values: dict[str, Any]) -> tuple[str | None, Any, Any]:
         target = number(values.get("target"))
     actual = values.get("actual")
     actual_number = parse_measure(actual)[1] if isinstance(actual, str) else number(actual)
-    nature = normalise_nature(values.get("nature")) or target_nature
+    nature = (
+        normalise_nature(values.get("direction"))
+        or normalise_nature(values.get("nature"))
+        or target_nature
+    )
     if nature is None and target is not None and actual_number is not None:
         nature = "≥"
     return nature, target, actual_number
@@ -263,6 +281,7 @@ def _indicator_scores(form: ForeignForm, out: Stated) -> list[float | None]:
         points, stated = number(v.get("points")), number(v.get("score"))
         nature, target, actual = nature_and_numbers(v)
         label = str(v.get("name") or "")
+        out.findings += _conflict(form, line, label)
         if points is not None and stated is not None and stated > points + TOLERANCE:
             out.findings.append(_row(form, line, "score-over-points", stated, points, label))
         if nature == "定性" or (nature is None and isinstance(v.get("actual"), str)):
@@ -322,6 +341,15 @@ def _row(
         expected=expected,
         context={"label": label, **context},
     )
+
+
+def _conflict(form: ForeignForm, line: Line, label: str) -> list[Finding]:
+    """指标性质 (正向 / 反向) and 指标方向 (大于等于 …) side by side must agree."""
+    stated, direction = line.values.get("nature"), line.values.get("direction")
+    a, b = normalise_nature(stated), normalise_nature(direction)
+    if a is None or b is None or a == b or "定性" in (a, b):
+        return []
+    return [_row(form, line, "nature-conflict", stated, direction, label, "direction")]
 
 
 def _incomplete(form: ForeignForm, line: Line, label: str) -> Finding:
