@@ -185,3 +185,12 @@ def test_repair_each_file_alone(folder: Path) -> None:
         if proc.returncode == 2:
             lines = [line for line in proc.stderr.splitlines() if line.strip()]
             assert len(lines) == 1 and lines[0].startswith("xltool: "), (name, proc.stderr)
+
+
+def test_import_of_the_whole_corpus_never_traces_back(folder: Path) -> None:
+    """Every input through xltool import in one run: each is imported or named in one
+    clear line, and the batch goes on (exit 1 when any could not be)."""
+    proc = xltool("import", "inputs", "--out", "imported", "--force", cwd=folder)
+    _clean(proc, (0, 1))
+    for line in proc.stderr.splitlines():
+        assert line.startswith("xltool: "), line

@@ -183,6 +183,10 @@ def test_import_gives_a_form_of_its_kind_with_the_same_figures(
     assert not codes & {"stated-figure-mismatch", "formula-overwritten", "formula-altered"}
     assert not codes & {"signature-invalid", "prefill-altered", "indicator-removed"}
     assert len(fresh.data["indicators"]) == len(foreign.data["indicators"])
+    # what the form's entries lack stays said about the fresh form (stated figures cannot
+    # recur: its formulas compute them, and import listed each that differed)
+    entries = {"reason-missing", "indicator-incomplete", "score-over-points", "score-out-of-band"}
+    assert {f.code for f in foreign.findings} & entries <= codes
 
 
 def test_an_imported_form_says_where_it_came_from_and_signs_no_prefill(
