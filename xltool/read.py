@@ -13,14 +13,13 @@ import io
 import json
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import openpyxl
 
 from .cells import a1
 from .fields import field_type
 from .findings import Finding
-from .foreign import ForeignForm, Sheet, read_foreign, vocabulary
 from .formula import Evaluator
 from .layout import Group, compute_layout, plan_groups
 from .locate import form_sheet, labelled_sheet, locate, real_cells, shown_sheets
@@ -29,6 +28,10 @@ from .ooxml import cached_values
 from .paths import user_specs_dir
 from .reading import IndicatorRow, InputFormula, NotAForm, Pos, Reading, TextNumber
 from .rules import formula_inputs
+
+if TYPE_CHECKING:
+    from .foreign import ForeignForm
+
 from .spec import (
     Spec,
     builtin_kinds,
@@ -91,6 +94,8 @@ def _issued_like(wb: Any) -> bool:
 
 
 def _read_foreign(wb: Any, data: bytes) -> ForeignForm:
+    from .foreign import Sheet, read_foreign, vocabulary  # only a form xltool did not issue
+
     vocab = vocabulary()
     best, hits = None, 0
     for ws in wb.worksheets:

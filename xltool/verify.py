@@ -11,20 +11,22 @@ import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .bounded import Bounds
 from .check import check
 from .errors import XltoolError
 from .evidence import evidence_findings
 from .findings import Finding
-from .foreign import ForeignForm, number
 from .pool import Pool
-from .read import NotAForm, read_workbook
+from .read import NotAForm, Reading, read_workbook
 from .report import FileResult, report_json, summary
 from .safeio import InputTooLarge, OutputExists, is_regular, read_input, shown_path
 from .sniff import Limits, cannot_open, classify_exception, sniff, too_large
 from .spec import Spec
-from .stated import check_stated, decide_kind
+
+if TYPE_CHECKING:
+    from .foreign import ForeignForm
 
 __all__ = ["Bounds", "FileResult", "collect_paths", "report_json", "summary", "verify_file"]
 
@@ -110,7 +112,7 @@ def _verify(
     except Exception as exc:
         result.findings.append(classify_exception(exc))
         return result, None
-    if isinstance(reading, ForeignForm):
+    if not isinstance(reading, Reading):  # a form xltool did not issue
         return _verify_foreign(result, reading, spec, sniffed.warnings), data
     try:
         findings, totals, _ = check(reading)
@@ -146,6 +148,9 @@ def _verify_foreign(
 ) -> FileResult:
     """A form xltool did not issue: its kind by what it carries (or as given), every
     stated figure held against its recomputed value (:mod:`xltool.stated`)."""
+    from .foreign import number
+    from .stated import check_stated, decide_kind
+
     try:
         kind, evidence, sure = decide_kind(form, spec)
         stated = check_stated(form, kind, evidence, sure)
