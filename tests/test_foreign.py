@@ -45,9 +45,9 @@ CASES: dict[str, tuple[str, tuple[Any, ...], int, set[tuple[str, str | None]], b
         "project", (90, 89.974, 89.974, 1.0, 100, 100), 10,
         {("stated-figure-mismatch", c) for c in ("C4", "D4", "E4", "G4", "H4")}, True,
     ),
-    # E: 执行率 over 年初预算数 (no 全年预算数: unknown), sub-rows carry 分值, 基本支出 9.29
+    # E: 执行率 over 年初预算数 (the budget it divides by), sub-rows carry 分值, 基本支出 9.29
     "e-suiyang-2021": (
-        "dept-overall-10-90", (1172.55, None, 1268.72, 1.082, 100, 100), 4,
+        "dept-overall-10-90", (1172.55, 1172.55, 1268.72, 1.082, 100, 100), 4,
         {("fund-subrow-points", "E6"), ("fund-subrow-points", "E7"), ("stated-figure-mismatch", "F6")},
         True,
     ),
@@ -130,15 +130,9 @@ def test_kind_given_overrides_the_evidence(tmp_path: Path) -> None:
 
 # --- xltool import -----------------------------------------------------------------------
 
-# Figures an imported form gives otherwise than the foreign reading, each listed by import:
-# Guizhou's 全年预算数 is its 年初预算数 (the denominator it used), and a form whose scores
-# are blank sums to the execution score alone in a form with live formulas.
-IMPORT_DIFFERS = {
-    "e-suiyang-2021": {"budget_adjusted"},
-    "qingshen-partly-filled-2023": {"score"},
-    # no fund table: the fresh form's empty fund rows sum to 0 (and are required-missing)
-    "hunan-2018-score-sheet": {"budget_initial", "budget_adjusted", "executed"},
-}
+# The one figure an imported form gives otherwise than the foreign reading: a form whose
+# indicator scores are blank sums, with live formulas, to its execution score alone.
+IMPORT_DIFFERS = {"qingshen-partly-filled-2023": {"score"}}
 
 
 def test_a_form_that_scores_nothing_is_not_taken_for_one(tmp_path: Path) -> None:

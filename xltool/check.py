@@ -11,7 +11,7 @@ from typing import Any
 from .checks import Facts, checks_for, same
 from .findings import Finding
 from .read import Reading
-from .rules import is_number, ordered_rules, recompute, scored_rows
+from .rules import Rule, is_number, ordered_rules, recompute, scored_rows
 
 __all__ = ["Totals", "check", "same"]
 
@@ -44,19 +44,29 @@ def check(reading: Reading) -> tuple[list[Finding], Totals, dict[str, Any]]:
     findings = list(reading.findings)
     for family in checks_for(spec):
         findings += family.findings(facts)
-    return _dedupe(findings), _totals(reading, facts.recomputed), facts.recomputed
+    return _dedupe(findings), _totals(reading, rules, facts.recomputed), facts.recomputed
 
 
-def _totals(reading: Reading, recomputed: dict[str, Any]) -> Totals:
-    """The roll-up's figures. A figure whose block was not found is unknown (None),
-    never the 0 a sum of nothing gives."""
+def _totals(reading: Reading, rules: list[Rule], recomputed: dict[str, Any]) -> Totals:
+    """The roll-up's figures. A figure whose block was not found, or whose every input is
+    blank, is unknown (None), never the 0 a sum of nothing gives."""
     spec = reading.spec
     indicators_found = "indicators" not in reading.missing_blocks
+    by_target = {r.target: r for r in rules}
+
+    def inputs(name: str) -> list[str]:
+        rule = by_target.get(name)
+        return [leaf for s in rule.sources for leaf in inputs(s)] if rule else [name]
 
     def figure(name: str | None) -> float | None:
         if not name or name not in reading.positions:
             return None
         if name in (spec.total.points, spec.total.score) and not indicators_found:
+            return None
+        leaves = inputs(name)
+        if name in by_target and leaves and all(
+            not n.startswith("indicators.") and reading.values.get(n) is None for n in leaves
+        ):
             return None
         value = recomputed.get(name)
         return value if is_number(value) else None

@@ -40,14 +40,20 @@ def labelled_sheet(wb: Any, spec: Spec) -> tuple[Any | None, int]:
     """The sheet carrying most of the kind's column labels, and how many it carries
     (None, 0 when no sheet carries enough of them)."""
     wanted = _header_labels(spec)
+    best, best_hits = best_sheet(wb, lambda ws: _label_hits(ws, wanted))
+    return (best, best_hits) if best_hits >= max(3, len(wanted) // 2) else (None, 0)
+
+
+def best_sheet(wb: Any, score: Any) -> tuple[Any | None, int]:
+    """The sheet (never the metadata sheet) that ``score`` rates highest, and its score."""
     best, best_hits = None, 0
     for ws in wb.worksheets:
         if ws.title == META_SHEET:
             continue
-        hits = _label_hits(ws, wanted)
+        hits = score(ws)
         if hits > best_hits:
             best, best_hits = ws, hits
-    return (best, best_hits) if best_hits >= max(3, len(wanted) // 2) else (None, 0)
+    return best, best_hits
 
 
 _STATES = {"hidden": ("隐藏", "hidden"), "veryHidden": ("深度隐藏", "very hidden")}

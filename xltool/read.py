@@ -22,8 +22,8 @@ from .fields import field_type
 from .findings import Finding
 from .formula import Evaluator
 from .layout import Group, compute_layout, plan_groups
-from .locate import form_sheet, labelled_sheet, locate, real_cells, shown_sheets
-from .meta import META_SHEET, read_metadata
+from .locate import best_sheet, form_sheet, labelled_sheet, locate, real_cells, shown_sheets
+from .meta import read_metadata
 from .ooxml import cached_values
 from .paths import user_specs_dir
 from .reading import IndicatorRow, InputFormula, NotAForm, Pos, Reading, TextNumber
@@ -97,13 +97,7 @@ def _read_foreign(wb: Any, data: bytes) -> ForeignForm:
     from .foreign import Sheet, read_foreign, vocabulary  # only a form xltool did not issue
 
     vocab = vocabulary()
-    best, hits = None, 0
-    for ws in wb.worksheets:
-        if ws.title == META_SHEET:
-            continue
-        found = _vocabulary_hits(ws, vocab)
-        if found > hits:
-            best, hits = ws, found
+    best, hits = best_sheet(wb, lambda ws: _vocabulary_hits(ws, vocab))
     if best is None or hits < 3:
         raise NotAForm(
             "没有 xltool 元数据，也找不到自评表的标签（如「三级指标」「分值」「得分」）",

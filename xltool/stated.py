@@ -97,7 +97,8 @@ def check_stated(form: ForeignForm, spec: Spec, evidence: list[str], sure: bool)
     score = _total(form, out, spec, execution, scores)
     out.totals = {
         "budget_initial": amounts.get("initial"),
-        "budget_adjusted": amounts.get("adjusted"),
+        # the budget 执行率 divides by: 全年预算数, or 年初预算数 where the form has no other
+        "budget_adjusted": amounts.get(_denominator(form) or "adjusted"),
         "executed": amounts.get("executed"),
         "execution_rate": rate,
         "points": _points(form, out, spec, execution),
