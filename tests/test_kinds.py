@@ -441,3 +441,25 @@ def test_libreoffice_applies_the_same_cap(tmp_path: Path) -> None:
         assert named_cell(lo, "total_score").value == pytest.approx(
             verify_file(path, spec).totals["score"]
         ), rate
+
+
+@needs_libreoffice
+@pytest.mark.libreoffice
+def test_a_nature_typed_as_words_scores_nothing_in_the_form_nor_in_verify(tmp_path: Path) -> None:
+    """The score formula compares the 指标性质 cell with ≥, = and ≤: 大于等于 pasted over the
+    dropdown scores the row blank in the workbook, so verify's total must leave it out
+    too (and say why); LibreOffice's total is the judge."""
+    form = tmp_path / "form.xlsx"
+    write_form(form, PROJECT, project_form(100, 95, full_marks(90)))
+    wb = openpyxl.load_workbook(form)
+    first = named_cell(wb, "indicators").row
+    nature_col = 1 + 1 + [c.key for c in PROJECT.indicators.columns].index("nature")
+    wb["自评表"].cell(first, nature_col, "大于等于")
+    typed = tmp_path / "typed.xlsx"
+    wb.save(typed)
+    result = verify_file(typed)
+    listed = [f for f in result.findings if f.code == "nature-not-listed"]
+    assert len(listed) == 1 and listed[0].found == "大于等于" and listed[0].expected == "≥"
+    recalculated = openpyxl.load_workbook(recalc_convert(typed, tmp_path / "lo"), data_only=True)
+    assert named_cell(recalculated, "total_score").value == pytest.approx(result.totals["score"])
+    assert result.totals["score"] == pytest.approx(9.5 + 80)  # the row's 10 points are not scored

@@ -64,8 +64,12 @@ def _totals(reading: Reading, rules: list[Rule], recomputed: dict[str, Any]) -> 
         if name in (spec.total.points, spec.total.score) and not indicators_found:
             return None
         leaves = inputs(name)
-        if name in by_target and leaves and all(
-            not n.startswith("indicators.") and reading.values.get(n) is None for n in leaves
+        if (
+            name in by_target
+            and leaves
+            and all(
+                not n.startswith("indicators.") and reading.values.get(n) is None for n in leaves
+            )
         ):
             return None
         value = recomputed.get(name)

@@ -23,6 +23,7 @@ from .findings import CATALOGUE, Code, Finding, register, show_value
 from .layout import Area, Layout
 from .read import IndicatorRow, Reading
 from .rules import (
+    LISTED_NATURES,
     Const,
     IndicatorScore,
     Rule,
@@ -545,6 +546,7 @@ class IndicatorScoring(Check):
 
     type: ClassVar[str] = "indicator_scoring"
     codes: ClassVar[tuple[str, ...]] = (
+        "nature-not-listed",
         "score-out-of-band",
         "score-rule-mismatch",
         "formula-overwritten",
@@ -565,7 +567,9 @@ class IndicatorScoring(Check):
             elif nature is None:
                 continue
             elif facts.spec.indicators.score == "formula":
-                finding = _score_formula_finding(reading, row, nature)
+                finding = _listed(reading, row, nature) or _score_formula_finding(
+                    reading, row, nature
+                )
             else:
                 finding = _score_rule_finding(reading, row, nature)
             if finding:
@@ -592,6 +596,14 @@ def _band_finding(reading: Reading, row: IndicatorRow) -> Finding | None:
     return reading.row_finding(
         "score-out-of-band", "score", row, score, expected, grade=v.get("actual") or ""
     )
+
+
+def _listed(reading: Reading, row: IndicatorRow, nature: str) -> Finding | None:
+    """A 指标性质 typed as words (大于等于, ＝ …) where the row's formula compares symbols."""
+    raw = row.values.get("nature")
+    if raw in LISTED_NATURES:
+        return None
+    return reading.row_finding("nature-not-listed", "nature", row, raw, nature)
 
 
 def _score_formula_finding(reading: Reading, row: IndicatorRow, nature: str) -> Finding | None:

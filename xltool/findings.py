@@ -380,6 +380,14 @@ _CATALOGUE = [
         "no xltool metadata; read as '{found}' from the labels it carries ({evidence}); use --kind if that is wrong",
     ),
     Code(
+        "nature-not-listed",
+        "error",
+        "指标性质不在下拉列表中",
+        "Indicator nature not from the list",
+        "{place}（{label}）指标性质填为「{found}」，表中公式只认下拉列表中的 ≥、=、≤，此行不计分；请从列表中选择「{expected}」",
+        "{place} ({label}): 指标性质 is '{found}'; the form's formula knows only ≥, = and ≤ from the list, so the row scores nothing. Choose '{expected}' from the list",
+    ),
+    Code(
         "nature-conflict",
         "error",
         "指标性质自相矛盾",

@@ -411,8 +411,6 @@ def scored_by_formula(spec: Spec, row: Mapping[str, Any]) -> bool:
 def scored_rows(spec: Spec, rows: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     """Rows with 得分 as the form computes it: in ``score: formula`` kinds, a
     quantitative row's score is its rule's result, whatever the cell holds."""
-    from .values import normalise_nature
-
     if not formula_scored(spec):
         return rows
     rule = IndicatorScore()
@@ -421,10 +419,15 @@ def scored_rows(spec: Spec, rows: list[Mapping[str, Any]]) -> list[Mapping[str, 
         if not scored_by_formula(spec, row):
             out.append(row)
         else:
-            nature = normalise_nature(row.get("nature"))
+            # the formula compares the cell's text itself: 大于等于 typed there scores nothing
+            nature = row.get("nature") if row.get("nature") in LISTED_NATURES else None
             score = rule.evaluate(nature, row.get("target"), row.get("actual"), row.get("points"))
             out.append({**row, "score": score})
     return out
+
+
+LISTED_NATURES = ("≥", "=", "≤")
+"""What the 指标性质 dropdown offers a quantitative row, and all its formula knows."""
 
 
 def formula_inputs(spec: Spec) -> frozenset[str]:
