@@ -53,6 +53,8 @@ def _totals(reading: Reading, rules: list[Rule], recomputed: dict[str, Any]) -> 
     spec = reading.spec
     indicators_found = "indicators" not in reading.missing_blocks
     by_target = {r.target: r for r in rules}
+    rows = scored_rows(spec, [r.values for r in reading.indicators])
+    scores, points = [v.get("score") for v in rows], [v.get("points") for v in rows]
 
     def inputs(name: str) -> list[str]:
         rule = by_target.get(name)
@@ -62,6 +64,10 @@ def _totals(reading: Reading, rules: list[Rule], recomputed: dict[str, Any]) -> 
         if not name or name not in reading.positions:
             return None
         if name in (spec.total.points, spec.total.score) and not indicators_found:
+            return None
+        if name == spec.total.score and not any(is_number(s) for s in scores):
+            return None  # no indicator scored at all: there is no 总分 yet
+        if name == spec.total.points and not any(is_number(p) for p in points):
             return None
         leaves = inputs(name)
         if (
