@@ -11,7 +11,7 @@ from typing import Any
 from .checks import Facts, checks_for, same
 from .findings import Finding
 from .read import Reading
-from .rules import Rule, is_number, ordered_rules, recompute, scored_rows
+from .rules import is_number, ordered_rules, recompute, scored_rows
 
 __all__ = ["Totals", "check", "same"]
 
@@ -38,23 +38,24 @@ def check(reading: Reading) -> tuple[list[Finding], Totals, dict[str, Any]]:
     facts = Facts(
         reading=reading,
         rules=rules,
+        scored=rows,
         recomputed=recompute(rules, reading.values, rows),
         as_entered=recompute(rules, reading.values, counted),
     )
     findings = list(reading.findings)
     for family in checks_for(spec):
         findings += family.findings(facts)
-    return _dedupe(findings), _totals(reading, rules, facts.recomputed), facts.recomputed
+    return _dedupe(findings), _totals(facts), facts.recomputed
 
 
-def _totals(reading: Reading, rules: list[Rule], recomputed: dict[str, Any]) -> Totals:
+def _totals(facts: Facts) -> Totals:
     """The roll-up's figures. A figure whose block was not found, or whose every input is
     blank, is unknown (None), never the 0 a sum of nothing gives."""
-    spec = reading.spec
-    indicators_found = "indicators" not in reading.missing_blocks
-    by_target = {r.target: r for r in rules}
-    rows = scored_rows(spec, [r.values for r in reading.indicators])
-    scores, points = [v.get("score") for v in rows], [v.get("points") for v in rows]
+    reading, spec, recomputed = facts.reading, facts.spec, facts.recomputed
+    indicators_found = facts.has_indicators()
+    by_target = {r.target: r for r in facts.rules}
+    scores = [v.get("score") for v in facts.scored]
+    points = [v.get("points") for v in facts.scored]
 
     def inputs(name: str) -> list[str]:
         rule = by_target.get(name)

@@ -52,17 +52,13 @@ class Facts:
 
     reading: Reading
     rules: list[Rule]
+    scored: list[Mapping[str, Any]]  # each indicator row as the form scores it
     recomputed: dict[str, Any]  # over every indicator row the reader found
     as_entered: dict[str, Any]  # over the rows inside the block the totals cover
 
     @property
     def spec(self) -> Spec:
         return self.reading.spec
-
-    @cached_property
-    def scored(self) -> list[Mapping[str, Any]]:
-        """Each indicator row as the form scores it (a formula row's 得分 is its rule's)."""
-        return scored_rows(self.spec, [r.values for r in self.reading.indicators])
 
     @cached_property
     def as_shown(self) -> dict[str, Any]:
