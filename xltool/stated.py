@@ -90,8 +90,9 @@ def check_stated(form: ForeignForm, spec: Spec, evidence: list[str], sure: bool)
             )
         )
     amounts = _fund_sums(form, out)
-    rate = _rates(form, out)
-    execution = _execution_scores(form, out) if scores_execution(spec) else None
+    rates = [_rate_of(form, line, amounts) for line in form.funds]
+    rate = _rates(form, out, rates)
+    execution = _execution_scores(form, out, rates) if scores_execution(spec) else None
     scores = _indicator_scores(form, out)
     out.findings += _required(form, spec)
     score = _total(form, out, spec, execution, scores)
@@ -166,17 +167,15 @@ def _denominator(form: ForeignForm) -> str | None:
     return None
 
 
-def _rate_of(form: ForeignForm, line: Line) -> float | None:
+def _rate_of(form: ForeignForm, line: Line, amounts: dict[str, float | None]) -> float | None:
+    """executed ÷ budget of one fund row; the total row's from its figures (its rows'
+    sums where they show them, see _fund_sums)."""
     den_key = _denominator(form)
-    executed = number(line.values.get("executed"))
-    den = number(line.values.get(den_key)) if den_key else None
-    if line.key == "total" and form.sub_rows():  # the total row's figures are its rows' sum
-        parts = [number(r.values.get("executed")) for r in form.sub_rows()]
-        dens = [number(r.values.get(den_key)) for r in form.sub_rows()] if den_key else []
-        if any(p is not None for p in parts):
-            executed = total(parts)
-        if any(d is not None for d in dens):
-            den = total(dens)
+    if line.key == "total":
+        executed, den = amounts.get("executed"), amounts.get(den_key) if den_key else None
+    else:
+        executed = number(line.values.get("executed"))
+        den = number(line.values.get(den_key)) if den_key else None
     if executed is None or not den:
         return None
     return executed / den
@@ -193,11 +192,10 @@ def _stated_rate(value: Any, expected: float | None) -> float | None:
     return stated
 
 
-def _rates(form: ForeignForm, out: Stated) -> float | None:
+def _rates(form: ForeignForm, out: Stated, rates: list[float | None]) -> float | None:
     """Each fund row's 执行率 against executed ÷ budget; the total row's rate."""
     overall = None
-    for line in form.funds:
-        expected = _rate_of(form, line)
+    for line, expected in zip(form.funds, rates, strict=True):
         if line.key == "total":
             overall = expected
         if "rate" not in form.fund_columns or expected is None:
@@ -215,12 +213,12 @@ def _rates(form: ForeignForm, out: Stated) -> float | None:
     return overall
 
 
-def _execution_scores(form: ForeignForm, out: Stated) -> float | None:
+def _execution_scores(form: ForeignForm, out: Stated, rates: list[float | None]) -> float | None:
     """得分 = min(执行率, 1) × 分值 on every row that carries 分值; the total row's score
     (None when the form scores no execution)."""
     overall = None
     cap = vocabulary().profile["cap_rate"]
-    for line in form.funds:
+    for line, rate in zip(form.funds, rates, strict=True):
         points = number(line.values.get("points"))
         if points is None or "points" not in form.fund_columns:
             continue
@@ -234,7 +232,6 @@ def _execution_scores(form: ForeignForm, out: Stated) -> float | None:
                     context={"label": line.label},
                 )
             )
-        rate = _rate_of(form, line)
         expected = (
             None if rate is None else excel_round((min(rate, 1) if cap else rate) * points, 2)
         )
