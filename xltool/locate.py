@@ -36,11 +36,23 @@ def sheet_by_labels(wb: Any, spec: Spec) -> Any | None:
     return labelled_sheet(wb, spec)[0]
 
 
-def labelled_sheet(wb: Any, spec: Spec) -> tuple[Any | None, int]:
+def sheet_texts(wb: Any) -> dict[str, set[str]]:
+    """Every sheet's texts, normalised: read once, however many kinds they are held against."""
+    return {
+        ws.title: {_norm(c.value) for c in real_cells(ws).values() if isinstance(c.value, str)}
+        for ws in wb.worksheets
+        if ws.title != META_SHEET
+    }
+
+
+def labelled_sheet(
+    wb: Any, spec: Spec, texts: dict[str, set[str]] | None = None
+) -> tuple[Any | None, int]:
     """The sheet carrying most of the kind's column labels, and how many it carries
-    (None, 0 when no sheet carries enough of them)."""
+    (None, 0 when no sheet carries enough of them). ``texts``: :func:`sheet_texts`."""
     wanted = _header_labels(spec)
-    best, best_hits = best_sheet(wb, lambda ws: _label_hits(ws, wanted))
+    texts = sheet_texts(wb) if texts is None else texts
+    best, best_hits = best_sheet(wb, lambda ws: len(wanted & texts.get(ws.title, set())))
     return (best, best_hits) if best_hits >= max(3, len(wanted) // 2) else (None, 0)
 
 
@@ -87,19 +99,16 @@ def shown_sheets(wb: Any, form: Any, spec: Spec) -> list[Finding]:
     return out
 
 
-def _label_hits(ws: Any, wanted: set[str], max_row: int | None = None) -> int:
-    """How many of the form's column labels a sheet carries (in its first rows)."""
-    if max_row is None:
-        texts = {_norm(c.value) for c in real_cells(ws).values() if isinstance(c.value, str)}
-    else:
-        if hasattr(ws, "reset_dimensions"):
-            ws.reset_dimensions()
-        texts = {
-            _norm(v)
-            for row in ws.iter_rows(max_row=max_row, max_col=64, values_only=True)
-            for v in row
-            if isinstance(v, str) and len(v) <= 80
-        }
+def _label_hits(ws: Any, wanted: set[str], max_row: int) -> int:
+    """How many of the form's column labels a sheet carries in its first rows."""
+    if hasattr(ws, "reset_dimensions"):
+        ws.reset_dimensions()
+    texts = {
+        _norm(v)
+        for row in ws.iter_rows(max_row=max_row, max_col=64, values_only=True)
+        for v in row
+        if isinstance(v, str) and len(v) <= 80
+    }
     return len(wanted & texts)
 
 

@@ -22,7 +22,15 @@ from .fields import field_type
 from .findings import Finding
 from .formula import Evaluator
 from .layout import Group, compute_layout, plan_groups
-from .locate import best_sheet, form_sheet, labelled_sheet, locate, real_cells, shown_sheets
+from .locate import (
+    best_sheet,
+    form_sheet,
+    labelled_sheet,
+    locate,
+    real_cells,
+    sheet_texts,
+    shown_sheets,
+)
 from .meta import read_metadata
 from .ooxml import cached_values
 from .paths import user_specs_dir
@@ -103,9 +111,7 @@ def _read_foreign(wb: Any, data: bytes) -> ForeignForm:
             "没有 xltool 元数据，也找不到自评表的标签（如「三级指标」「分值」「得分」）",
             "no xltool metadata and none of a self-evaluation form's labels were found",
         )
-    cells = real_cells(best)
-    if cells and (max(r for r, _c in cells) >= 1_048_576 or max(c for _r, c in cells) >= 16_384):
-        raise ValueError("a cell lies outside the sheet grid (row > 1048576 or column > XFD)")
+    cells = _grid_cells(best)
     form = read_foreign(best.title, Sheet(cells, cached_values(data, best.title)))
     if form is None:
         raise NotAForm(
@@ -128,6 +134,14 @@ def _vocabulary_hits(ws: Any, vocab: Any) -> int:
     return len(keys)
 
 
+def _grid_cells(ws: Any) -> dict[Pos, Any]:
+    """A sheet's cells, refusing one that claims a place outside the grid."""
+    cells = real_cells(ws)
+    if cells and (max(r for r, _c in cells) >= 1_048_576 or max(c for _r, c in cells) >= 16_384):
+        raise ValueError("a cell lies outside the sheet grid (row > 1048576 or column > XFD)")
+    return cells
+
+
 def _read_issued(wb: Any, data: bytes, meta: dict[str, str], spec: Spec | None) -> Reading:
     spec = spec or _spec_for(meta, wb)
     ws, renamed = form_sheet(wb, spec, meta)
@@ -147,9 +161,7 @@ def _read_issued(wb: Any, data: bytes, meta: dict[str, str], spec: Spec | None) 
                 context={"kind": spec.kind},
             )
         )
-    cells = real_cells(ws)
-    if cells and (max(r for r, _c in cells) >= 1_048_576 or max(c for _r, c in cells) >= 16_384):
-        raise ValueError("a cell lies outside the sheet grid (row > 1048576 or column > XFD)")
+    cells = _grid_cells(ws)
     layout = compute_layout(spec, _groups(spec, meta, max((r + 1 for r, _c in cells), default=0)))
     locate(wb, ws, cells, layout, reading)
     cached = cached_values(data, ws.title)
@@ -187,8 +199,10 @@ def _spec_for(meta: dict[str, str], wb: Any) -> Spec:
         return current
     # No metadata: the kind whose labels the workbook carries most of (a project form
     # carries every label a department form has, and 指标性质 and 度量单位 besides)
-    scored = [(labelled_sheet(wb, load_builtin(k))[1], k) for k in builtin_kinds()]
-    hits, best = max(scored, key=lambda s: (s[0], -builtin_kinds().index(s[1])))
+    texts = sheet_texts(wb)
+    kinds = builtin_kinds()
+    scored = [(labelled_sheet(wb, load_builtin(k), texts)[1], -i, k) for i, k in enumerate(kinds)]
+    hits, _order, best = max(scored)
     if hits:
         return load_builtin(best)
     raise NotAForm(
