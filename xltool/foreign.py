@@ -246,9 +246,9 @@ def _total_line(sheet: Sheet, r: int, form: ForeignForm) -> Line:
     cols = form.indicator_columns
     for key in ("points", "score"):
         if key in cols:
-            line.values[key] = _number(sheet.value(r, cols[key]))
+            line.values[key] = number(sheet.value(r, cols[key]))
             line.cells[key] = a1(r, cols[key])
-    numbers = [(c, _number(v)) for c, v in sheet.row(r) if _number(v) is not None]
+    numbers = [(c, number(v)) for c, v in sheet.row(r) if number(v) is not None]
     if line.values.get("score") is None and numbers:
         c, v = numbers[-1]
         line.values["score"], line.cells["score"] = v, a1(r, c)
@@ -309,7 +309,7 @@ def _read_fields(sheet: Sheet, vocab: Vocabulary, form: ForeignForm) -> None:
                 form.fields[key] = None
 
 
-def _number(value: Any) -> float | None:
+def number(value: Any) -> float | None:
     """A figure as a form shows it: a number, a number typed as text, or a percentage."""
     if is_number(value):
         return float(value)
@@ -320,6 +320,3 @@ def _number(value: Any) -> float | None:
         number = parse_measure(value)[1]
         return float(number) if number is not None else None
     return None
-
-
-number = _number

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from .fields import field_type
+from .findings import show_value
 from .foreign import ForeignForm, Line, number
 from .model import FormData
 from .repair import Dropped, Repaired
@@ -32,17 +33,11 @@ def carry_foreign(form: ForeignForm, spec: Spec, stated: Stated) -> Repaired:
                     f"{form.sheet}!{finding.cell}",
                     str(finding.context.get("label") or ""),
                     finding.found,
-                    f"新表按公式计算，为 {_show(finding.expected)}",
-                    f"the fresh form computes it: {_show(finding.expected)}",
+                    f"新表按公式计算，为 {show_value(finding.expected)}",
+                    f"the fresh form computes it: {show_value(finding.expected)}",
                 )
             )
     return out
-
-
-def _show(value: Any) -> str:
-    from .findings import show_value
-
-    return show_value(value)
 
 
 def _typed(type_: str, raw: Any, place: str, label: str, out: Repaired) -> Any:

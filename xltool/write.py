@@ -183,7 +183,7 @@ def write_form(
     issued = prefill(spec, data, info.prefill_keys) if info.source is None else _NOTHING
     ws.growing = frozenset(
         _write_grid(
-            ws, fmt, layout, data, computed, rules, set(issued["fields"]), issued != _NOTHING
+            ws, fmt, layout, data, computed, rules, set(issued["fields"]), info.source is None
         )
     )
     _write_validations(wb, ws, layout)
