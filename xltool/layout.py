@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .cells import a1, col_name
+from .cells import a1, col_name, range_a1
 from .spec import FundsBlock, GoalsBlock, HeaderBlock, IndicatorsBlock, Spec, TitleBlock, TotalBlock
 
 INDICATORS = "indicators"
@@ -106,9 +106,7 @@ class Layout:
     def indicators_range(self) -> str:
         first_col = min(self.columns.values())
         last_col = max(self.columns.values())
-        start = a1(self.indicator_first, first_col, True, True)
-        end = a1(self.indicator_last, last_col, True, True)
-        return f"{start}:{end}"
+        return range_a1(self.indicator_first, first_col, self.indicator_last, last_col, True)
 
     def fingerprint(self) -> str:
         """A short hash of where everything is, stored in the workbook's metadata."""

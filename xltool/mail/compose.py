@@ -14,7 +14,6 @@ from email import policy
 from email.header import Header
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid
-from pathlib import Path
 from typing import Any
 
 import jinja2
@@ -125,11 +124,3 @@ class Outbox:
 
     def sidecars(self) -> list[dict[str, Any]]:
         return [read_json(p) for p in sorted(self.folder.glob("*.json"))]
-
-
-def read_message(path: Path) -> EmailMessage:
-    from email import message_from_bytes
-
-    msg = message_from_bytes(path.read_bytes(), policy=policy.SMTP)
-    assert isinstance(msg, EmailMessage)
-    return msg
