@@ -23,14 +23,15 @@ from pathlib import Path
 
 import openpyxl
 
-from xltool.campaign import Campaign, init, read_json
-from xltool.intake import collect
+from xltool.checking.verify import verify_paths
+from xltool.forms.kinds import load_builtin
+from xltool.forms.model import FormData
+from xltool.forms.write import IssueInfo, write_form
 from xltool.keys import load_key
-from xltool.model import FormData
-from xltool.spec import load_builtin
-from xltool.status import campaign_status
-from xltool.verify import verify_paths
-from xltool.write import IssueInfo, write_form
+from xltool.round.campaign import init
+from xltool.round.collect import collect
+from xltool.round.folder import Campaign, read_json
+from xltool.round.status import campaign_status
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "sample_workbooks" / "yuelu-commerce-2019.json"
@@ -116,7 +117,7 @@ def main() -> None:
             [
                 sys.executable,
                 "-m",
-                "xltool.cli",
+                "xltool.cli.main",
                 "status",
                 "--format",
                 "json",

@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.foreign_forms import FORMS  # noqa: E402
-from xltool.verify import verify_file  # noqa: E402
+from xltool.checking.verify import verify_file  # noqa: E402
 
 
 def per_file(path: Path, repeat: int) -> float:

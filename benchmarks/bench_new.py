@@ -18,11 +18,11 @@ from pathlib import Path
 
 import xlsxwriter
 
-from xltool.issue import issue_forms, plan_forms
-from xltool.layout import compute_layout, plan_groups
-from xltool.model import FormData
-from xltool.rules import ordered_rules
-from xltool.spec import load_builtin
+from xltool.forms.kinds import load_builtin
+from xltool.forms.layout import compute_layout, plan_groups
+from xltool.forms.model import FormData
+from xltool.forms.rules import ordered_rules
+from xltool.round.issue import issue_forms, plan_forms
 
 ROOT = Path(__file__).resolve().parent.parent
 

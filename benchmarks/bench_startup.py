@@ -35,10 +35,10 @@ def main() -> None:
     n = parser.parse_args().repeat
     py = sys.executable
     pairs = [
-        ("(a) xltool --help", [py, "-m", "xltool.cli", "--help"], "python -c 'import click'", [py, "-c", "import click"]),
+        ("(a) xltool --help", [py, "-m", "xltool.cli.main", "--help"], "python -c 'import click'", [py, "-c", "import click"]),
         (
             "(b) xltool verify sample",
-            [py, "-m", "xltool.cli", "verify", str(SAMPLE)],
+            [py, "-m", "xltool.cli.main", "verify", str(SAMPLE)],
             "openpyxl.load_workbook(read_only=True)",
             [py, "-c", f"import openpyxl; openpyxl.load_workbook({str(SAMPLE)!r}, read_only=True).close()"],
         ),

@@ -21,11 +21,11 @@ from pathlib import Path
 
 import openpyxl
 
-from xltool.issue import issue_forms
-from xltool.model import FormData
+from xltool.checking.verify import verify_file, verify_paths
+from xltool.forms.kinds import load_builtin
+from xltool.forms.model import FormData
 from xltool.render.summary import write_summary
-from xltool.spec import load_builtin
-from xltool.verify import verify_file, verify_paths
+from xltool.round.issue import issue_forms
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_workbooks" / "yuelu-commerce-2019.xlsx"
@@ -55,7 +55,7 @@ def make_returns(folder: Path, count: int) -> list[Path]:
 def peak_memory(paths_file: Path) -> tuple[int, int]:
     """(parent, largest worker) peak RSS in KiB, measured in a fresh interpreter."""
     code = (
-        "import json,resource,sys;from pathlib import Path;from xltool.verify import verify_paths;"
+        "import json,resource,sys;from pathlib import Path;from xltool.checking.verify import verify_paths;"
         "paths=[Path(p) for p in json.load(open(sys.argv[1]))];verify_paths(paths,jobs=2);"
         "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,"
         "resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"

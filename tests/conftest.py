@@ -6,9 +6,10 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from xltool.model import FormData
-from xltool.spec import Spec, load_builtin
-from xltool.write import write_form
+from xltool.forms.kinds import load_builtin
+from xltool.forms.model import FormData
+from xltool.forms.spec import Spec
+from xltool.forms.write import write_form
 
 from .mailservers import imap_server, smtp_server  # noqa: F401  (fixtures)
 

@@ -19,9 +19,9 @@ from pathlib import Path
 
 import openpyxl
 
-from xltool.model import FormData
-from xltool.spec import load_builtin
-from xltool.write import IssueInfo, write_form
+from xltool.forms.kinds import load_builtin
+from xltool.forms.model import FormData
+from xltool.forms.write import IssueInfo, write_form
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED_DATA = ROOT / "sample_workbooks" / "yuelu-commerce-2019.json"

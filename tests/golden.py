@@ -67,9 +67,9 @@ def issue(name: str, target: Path) -> None:
     """The sample's form as ``xltool new`` issues it, at a fixed time and issue id."""
     import json
 
-    from xltool.issue import read_data
-    from xltool.spec import load_builtin
-    from xltool.write import IssueInfo, write_form
+    from xltool.forms.kinds import load_builtin
+    from xltool.forms.write import IssueInfo, write_form
+    from xltool.round.issue import read_data
 
     path = SAMPLES / f"{name}.json"
     spec = load_builtin(json.loads(path.read_text(encoding="utf-8"))["kind"])

@@ -44,8 +44,8 @@ def png(pdf: Path, out: Path, page: int = 1, dpi: int = 70) -> Path:
 
 
 def render(target: Path) -> list[Path]:
+    from xltool.forms.kinds import load_builtin
     from xltool.render.summary import write_summary
-    from xltool.spec import load_builtin
 
     target.mkdir(parents=True, exist_ok=True)
     made = []

@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from xltool.sniff import Limits
-from xltool.verify import Bounds, verify_paths
+from xltool.checking.verify import Bounds, verify_paths
+from xltool.reading.sniff import Limits
 
 from .faulty import _edit, _set, seed_bytes
 

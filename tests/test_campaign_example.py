@@ -39,7 +39,7 @@ def test_the_readme_campaign_example_runs_as_written(tmp_path: Path) -> None:
         if words[:2] == ["xltool", "collect"] and not (tmp_path / "回收").exists():
             _returns(tmp_path, cwd)
         proc = subprocess.run(
-            [sys.executable, "-m", "xltool.cli", *words[1:]],
+            [sys.executable, "-m", "xltool", *words[1:]],
             cwd=cwd, env=env, capture_output=True, text=True, timeout=300,
         )  # fmt: skip
         assert proc.returncode == 0, (line, proc.stdout, proc.stderr)
@@ -47,7 +47,7 @@ def test_the_readme_campaign_example_runs_as_written(tmp_path: Path) -> None:
     assert "D03 第3局（按手工指定）" in outputs[2]
     status = json.loads(
         subprocess.run(
-            [sys.executable, "-m", "xltool.cli", "status", "--format", "json"],
+            [sys.executable, "-m", "xltool", "status", "--format", "json"],
             cwd=cwd, env=env, capture_output=True, text=True, check=True,
         ).stdout
     )  # fmt: skip

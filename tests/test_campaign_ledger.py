@@ -24,7 +24,7 @@ N = 12
 
 def xltool(*args: str, **kwargs: Any) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "xltool.cli", *args],
+        [sys.executable, "-m", "xltool", *args],
         capture_output=True,
         text=True,
         timeout=300,
@@ -34,7 +34,7 @@ def xltool(*args: str, **kwargs: Any) -> subprocess.CompletedProcess[str]:
 
 def start(*args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "xltool.cli", *args],
+        [sys.executable, "-m", "xltool", *args],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,  # its workers too, for killpg

@@ -11,7 +11,7 @@ from pathlib import Path
 import openpyxl
 from click.testing import CliRunner
 
-from xltool import checks
+from xltool.forms import checks
 from xltool.cli import main
 from xltool.findings import CATALOGUE
 

@@ -12,12 +12,12 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
+from xltool.checking.verify import verify_file, verify_paths
 from xltool.cli import main
+from xltool.forms.kinds import load_builtin
+from xltool.forms.model import FormData
+from xltool.forms.write import IssueInfo, write_form
 from xltool.keys import init_key, load_key
-from xltool.model import FormData
-from xltool.spec import load_builtin
-from xltool.verify import verify_file, verify_paths
-from xltool.write import IssueInfo, write_form
 
 from .conftest import SEED_DATA
 from .libreoffice import needs_uno, uno_edit

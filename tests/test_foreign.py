@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from tests.foreign_forms import FORMS, NOT_FORMS
 from tests.libreoffice import needs_libreoffice, needs_uno, recalc_convert, uno_batch
-from xltool.verify import verify_file
+from xltool.checking.verify import verify_file
 
 SEED_TOTALS = (2863.29, 5071.49, 3370.55, 0.6646, 100, 98.5)
 
@@ -117,11 +117,11 @@ def test_a_stated_figure_says_both_values(tmp_path: Path) -> None:
 
 
 def test_kind_given_overrides_the_evidence(tmp_path: Path) -> None:
-    from xltool.spec import load_builtin
+    from xltool.forms.kinds import load_builtin
 
     path = tmp_path / "g.xlsx"
     path.write_bytes(FORMS["g-bayannur-2024"]())
-    from xltool.verify import verify_file as verify
+    from xltool.checking.verify import verify_file as verify
 
     result = verify(path, spec=load_builtin("project"))
     assert result.kind == "project" and result.reading["kind_sure"] is True

@@ -11,13 +11,13 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
+from xltool.checking.verify import verify_file
 from xltool.cli import main
-from xltool.model import FormData
-from xltool.rules import IndicatorScore, excel_round
-from xltool.spec import load_builtin
-from xltool.values import normalise_nature, parse_measure
-from xltool.verify import verify_file
-from xltool.write import write_form
+from xltool.forms.kinds import load_builtin
+from xltool.forms.model import FormData
+from xltool.forms.rules import IndicatorScore, excel_round
+from xltool.forms.values import normalise_nature, parse_measure
+from xltool.forms.write import write_form
 
 from .conftest import named_cell
 from .libreoffice import needs_libreoffice, recalc_convert
@@ -374,7 +374,7 @@ def test_new_takes_the_kind_from_the_data_file(tmp_path: Path) -> None:
 
 
 def _capped_spec(tmp_path: Path):
-    from xltool.spec import load_spec
+    from xltool.forms.kinds import load_spec
 
     path = tmp_path / "capped.yaml"
     path.write_text(

@@ -7,9 +7,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from xltool import write as write_module
-from xltool.model import FormData
-from xltool.write import write_form
+from xltool.forms import write as write_module
+from xltool.forms.model import FormData
+from xltool.forms.write import write_form
 
 from .conftest import SAMPLES, named_cell
 from .libreoffice import needs_libreoffice, recalc_convert

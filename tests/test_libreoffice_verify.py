@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from xltool.verify import verify_file
+from xltool.checking.verify import verify_file
 
 from .conftest import SAMPLES
 from .libreoffice import needs_uno, uno_edit

@@ -141,9 +141,9 @@ def test_an_interrupted_send_is_unknown_until_resent(tmp_path: Path, smtp_server
     """Recorded before sending, the process gone before the outcome: never sent again
     silently."""
     folder = campaign(tmp_path, 2, smtp_server)
-    from xltool.campaign import Campaign
     from xltool.mail.compose import Outbox, message
     from xltool.mail.settings import mail_settings
+    from xltool.round.folder import Campaign
 
     c = Campaign.open(folder)
     msg = message(mail_settings(c.config), ["d1@dept.example.cn"], "x", "y")

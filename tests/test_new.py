@@ -13,11 +13,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from xltool.cli import main
-from xltool.layout import compute_layout, plan_groups
-from xltool.meta import META_SHEET
-from xltool.model import FormData
+from xltool.forms.layout import compute_layout, plan_groups
+from xltool.forms.meta import META_SHEET
+from xltool.forms.model import FormData
+from xltool.forms.write import write_form
 from xltool.safeio import safe_stem, unique_names
-from xltool.write import write_form
 
 from .conftest import SEED_DATA, named_cell
 
@@ -169,7 +169,7 @@ def test_workbook_structure_is_protected(seed_xlsx: Path) -> None:
 
 
 def test_password_protects_sheet_and_structure(tmp_path: Path, spec, seed_data) -> None:
-    from xltool.write import IssueInfo
+    from xltool.forms.write import IssueInfo
 
     path = tmp_path / "pw.xlsx"
     write_form(path, spec, seed_data, info=IssueInfo(password="秘密1"))

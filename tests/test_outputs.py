@@ -12,14 +12,14 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
+from xltool.checking.repair import repair
+from xltool.checking.verify import verify_file, verify_paths
 from xltool.cli import main
-from xltool.model import FormData
-from xltool.read import read_form
+from xltool.forms.kinds import load_builtin
+from xltool.forms.model import FormData
+from xltool.forms.write import IssueInfo, write_form
+from xltool.reading.read import read_form
 from xltool.render.summary import write_summary
-from xltool.repair import repair
-from xltool.spec import load_builtin
-from xltool.verify import verify_file, verify_paths
-from xltool.write import IssueInfo, write_form
 
 from .conftest import SAMPLES, SEED_DATA
 from .faulty import VARIANTS, seed_bytes

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from xltool.model import FormData
-from xltool.spec import load_builtin
-from xltool.write import write_form
+from xltool.forms.kinds import load_builtin
+from xltool.forms.model import FormData
+from xltool.forms.write import write_form
 
 from .conftest import SEED_DATA, named_cell
 from .libreoffice import needs_uno, recalc_convert, uno_edit

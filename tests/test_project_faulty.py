@@ -13,10 +13,10 @@ import openpyxl
 import pytest
 from openpyxl.utils import get_column_letter
 
-from xltool.model import FormData
-from xltool.spec import load_builtin
-from xltool.verify import verify_file
-from xltool.write import IssueInfo, write_form
+from xltool.checking.verify import verify_file
+from xltool.forms.kinds import load_builtin
+from xltool.forms.model import FormData
+from xltool.forms.write import IssueInfo, write_form
 
 from . import faulty
 from .test_kinds import project_form

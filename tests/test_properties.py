@@ -12,8 +12,8 @@ import openpyxl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from xltool.read import read_form
-from xltool.verify import verify_file
+from xltool.checking.verify import verify_file
+from xltool.reading.read import read_form
 
 from .faulty import seed_bytes
 

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from xltool.checking.result import FileResult
 from xltool.findings import Finding
+from xltool.forms.kinds import load_builtin
 from xltool.render.summary import write_summary
-from xltool.report import FileResult
-from xltool.spec import load_builtin
 
 from .libreoffice import needs_libreoffice, recalc_convert
 

@@ -9,9 +9,9 @@ import openpyxl
 import pytest
 
 from xltool.errors import InputError
-from xltool.issue import plan_forms
-from xltool.roster import check_indicators_for, read_indicators, read_roster
-from xltool.spec import load_builtin
+from xltool.forms.kinds import load_builtin
+from xltool.round.issue import plan_forms
+from xltool.round.roster import check_indicators_for, read_indicators, read_roster
 
 from .campaign_helpers import write_indicators, write_roster
 

@@ -12,12 +12,12 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from xltool.checking.verify import verify_file
 from xltool.cli import main
-from xltool.export import export_document, form_schema
-from xltool.model import EXPORT_ONLY_KEYS, FormData
-from xltool.spec import load_builtin
-from xltool.verify import verify_file
-from xltool.write import write_form
+from xltool.forms.kinds import load_builtin
+from xltool.forms.model import EXPORT_ONLY_KEYS, FormData
+from xltool.forms.write import write_form
+from xltool.render.export import export_document, form_schema
 
 from .conftest import SEED_DATA
 

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from xltool.cli import main
-from xltool.spec import load_spec
+from xltool.forms.kinds import load_spec
 
 from .conftest import SEED_DATA, named_cell
 

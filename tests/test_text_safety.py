@@ -15,16 +15,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rich.console import Console
 
-from xltool.export import csv_safe, csv_tables, export_document
-from xltool.model import FormData
-from xltool.render.annotate import annotate
+from xltool.checking.annotate import annotate
+from xltool.checking.result import dumps, report_json
+from xltool.checking.verify import _verify
+from xltool.forms.kinds import load_builtin
+from xltool.forms.model import FormData
+from xltool.forms.write import write_form
+from xltool.reading.sniff import Limits
+from xltool.render.export import csv_safe, csv_tables, export_document
 from xltool.render.summary import write_summary
 from xltool.render.terminal import render_file
-from xltool.report import dumps, report_json
-from xltool.sniff import Limits
-from xltool.spec import load_builtin
-from xltool.verify import _verify
-from xltool.write import write_form
 
 from .conftest import SEED_DATA
 
@@ -142,8 +142,8 @@ def _unescape(text: str) -> str:
 def test_raw_text_in_any_field_of_a_result_is_never_sent_to_the_terminal(text: str) -> None:
     """Whatever text a reader could return (raw control characters included), in the
     path, the department, a sheet name or a finding, prints as visible text."""
+    from xltool.checking.result import FileResult
     from xltool.findings import Finding
-    from xltool.report import FileResult
 
     result = FileResult(
         path=f"in/{text}.xlsx",

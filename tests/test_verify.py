@@ -12,9 +12,9 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
+from xltool.checking.verify import verify_file, verify_paths
 from xltool.cli import main
 from xltool.findings import CATALOGUE
-from xltool.verify import verify_file, verify_paths
 
 from .conftest import SAMPLES
 from .faulty import VARIANTS, seed_bytes
@@ -194,8 +194,8 @@ def test_inputs_are_never_written(tmp_path: Path) -> None:
 def test_a_worker_that_overruns_gives_file_unreadable_and_the_batch_goes_on(
     tmp_path: Path, monkeypatch
 ) -> None:
-    from xltool import verify as verify_module
-    from xltool.verify import Bounds
+    from xltool.checking import verify as verify_module
+    from xltool.checking.verify import Bounds
 
     slow = tmp_path / "slow.xlsx"
     slow.write_bytes(b"slow")

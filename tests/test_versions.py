@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from xltool.model import FormData
-from xltool.read import read_form
-from xltool.spec import builtin_kinds, load_builtin, load_spec, released_version, templates_dir
-from xltool.verify import verify_file
-from xltool.write import write_form
+from xltool.checking.verify import verify_file
+from xltool.forms.kinds import builtin_kinds, load_builtin, load_spec, released_version
+from xltool.forms.model import FormData
+from xltool.forms.write import write_form
+from xltool.paths import templates_dir
+from xltool.reading.read import read_form
 
 from .conftest import SAMPLES
 

@@ -14,8 +14,8 @@ import os
 import secrets
 from pathlib import Path
 
-from .errors import InputError
-from .paths import KEY_ENV, key_path
+from xltool.errors import InputError
+from xltool.paths import KEY_ENV, key_path
 
 KEY_BYTES = 32
 

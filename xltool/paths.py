@@ -7,6 +7,8 @@ import os
 import sys
 from pathlib import Path
 
+from xltool.errors import SpecError
+
 KEY_ENV = "XLTOOL_KEY_FILE"
 SPECS_ENV = "XLTOOL_SPECS"
 
@@ -46,3 +48,13 @@ def cache_dir() -> Path:
     if sys.platform == "win32" and os.environ.get("LOCALAPPDATA"):
         return Path(os.environ["LOCALAPPDATA"]) / "xltool" / "cache"
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "xltool"
+
+
+def templates_dir() -> Path:
+    """The built-in form kinds, mail and page texts: inside the installed package, else
+    the source checkout's ``templates/``."""
+    here = Path(__file__).parent
+    for d in (here / "templates", here.parent / "templates"):
+        if d.is_dir():
+            return d
+    raise SpecError("xltool 安装不完整：缺少 templates/ 文件夹", "xltool is installed without its templates/ folder")

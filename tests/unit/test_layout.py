@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from xltool.layout import Anchor, compute_layout, plan_groups
-from xltool.locate import _find_anchor, _label_index
-from xltool.spec import load_builtin
+from xltool.forms.kinds import load_builtin
+from xltool.forms.layout import Anchor, compute_layout, plan_groups
+from xltool.reading.locate import _find_anchor, _label_index
 
 POSITIONS = [
     # kind, field (or indicators.<column>), its address in a blank form

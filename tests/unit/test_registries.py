@@ -7,11 +7,11 @@ from typing import Any, ClassVar
 
 import pytest
 
-from xltool import checks, fields
-from xltool.cells import a1, col_index, col_name, parse_a1, range_a1
+from xltool.forms import checks, fields
 from xltool.errors import SpecError
 from xltool.findings import CATALOGUE, Finding, show_value
-from xltool.spec import load_builtin
+from xltool.forms.cells import a1, col_index, col_name, parse_a1, range_a1
+from xltool.forms.kinds import load_builtin
 
 
 def test_every_family_declares_codes_the_catalogue_has() -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from xltool.rules import (
+from xltool.forms.rules import (
     CappedByRate,
     Const,
     GradeRule,

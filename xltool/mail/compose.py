@@ -18,10 +18,10 @@ from typing import Any
 
 import jinja2
 
-from ..campaign import Campaign, now_iso, read_json, write_json
-from ..safeio import write_atomic
-from ..spec import templates_dir
-from .settings import MailSettings
+from xltool.mail.settings import MailSettings
+from xltool.paths import templates_dir
+from xltool.round.folder import Campaign, now_iso, read_json, write_json
+from xltool.safeio import write_atomic
 
 XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 KINDS = ("issue", "remind", "reply-fix", "reply-ok")

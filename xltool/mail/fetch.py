@@ -23,11 +23,11 @@ from email import policy
 from email.message import Message
 from email.utils import getaddresses, parsedate_to_datetime
 
-from ..errors import XltoolError
-from ..intake import Item, is_plain_zip, zip_members
-from ..ledger import Ledger
-from ..sniff import Limits, MiB
-from .settings import MailSettings, Server, tls_context
+from xltool.errors import XltoolError
+from xltool.mail.settings import MailSettings, Server, tls_context
+from xltool.reading.sniff import Limits, MiB
+from xltool.round.intake import Item, is_plain_zip, zip_members
+from xltool.round.ledger import Ledger
 
 MAX_MESSAGE = 100 * MiB
 _CFB = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -230,7 +230,7 @@ def workbook_kind(data: bytes, name: str | None) -> str | None:
 def items_from_eml(paths: Iterable[str], limits: Limits) -> list[Inbound]:
     from pathlib import Path
 
-    from ..safeio import read_input
+    from xltool.safeio import read_input
 
     out = []
     for path in paths:

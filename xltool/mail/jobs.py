@@ -15,13 +15,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from ..campaign import Campaign, read_json
-from ..ledger import Ledger
-from ..safeio import write_atomic
-from ..status import last_reminders
-from .compose import Outbox, as_draft, message, render
-from .send import Smtp
-from .settings import MailSettings
+from xltool.mail.compose import Outbox, as_draft, message, render
+from xltool.mail.send import Smtp
+from xltool.mail.settings import MailSettings
+from xltool.round.folder import Campaign, read_json
+from xltool.round.ledger import Ledger
+from xltool.round.status import last_reminders
+from xltool.safeio import write_atomic
 
 
 @dataclass
@@ -106,7 +106,7 @@ class Mailer:
             return delivery
         if self.drafts is not None:
             self.drafts.mkdir(parents=True, exist_ok=True)
-            from .compose import message_file
+            from xltool.mail.compose import message_file
 
             target = (
                 self.drafts
@@ -189,7 +189,7 @@ def _only(docs: list[dict[str, Any]], only: list[str] | None) -> list[dict[str, 
     known = {d["code"] for d in docs}
     missing = [x for x in only if x not in known]
     if missing:
-        from ..errors import XltoolError
+        from xltool.errors import XltoolError
 
         raise XltoolError(
             f"部门编码不在本批次名单中：{'、'.join(missing)}",
@@ -229,7 +229,7 @@ def remind(
     force: bool = False,
     now: datetime | None = None,
 ) -> list[Delivery]:
-    from ..status import campaign_status
+    from xltool.round.status import campaign_status
 
     now = now or datetime.now(UTC)
     st = campaign_status(mailer.campaign, mailer.ledger)

@@ -11,8 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 
-from ..errors import XltoolError
-from .settings import MailSettings, Server, tls_context
+from xltool.errors import XltoolError
+from xltool.mail.settings import MailSettings, Server, tls_context
 
 
 @dataclass

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import XltoolError
+from xltool.errors import XltoolError
 
 SECURITY = ("starttls", "ssl", "none")
 DEFAULT_RATE = 20  # messages a minute: below the limits government mail servers set

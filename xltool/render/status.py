@@ -13,9 +13,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from ..export import csv_safe
-from ..safeio import visible
-from ..status import STATUSES, CampaignStatus, DepartmentStatus
+from xltool.render.export import csv_safe
+from xltool.round.status import STATUSES, CampaignStatus, DepartmentStatus
+from xltool.safeio import visible
 
 COLOURS = {
     "missing": "yellow",
@@ -72,7 +72,7 @@ def _cells(st: CampaignStatus, d: DepartmentStatus, lang: str) -> list[Any]:
 
 
 def _delivery(code: str, lang: str) -> str:
-    from ..status import DELIVERY
+    from xltool.round.status import DELIVERY
 
     zh, en = DELIVERY[code]
     return zh if lang == "zh" else en
@@ -141,7 +141,7 @@ def render_csv(st: CampaignStatus, lang: str) -> str:
 
 
 def write_xlsx(target: str | Path | IO[bytes], st: CampaignStatus, lang: str = "zh") -> None:
-    from .summary import text_safe_workbook
+    from xltool.render.summary import text_safe_workbook
 
     wb = text_safe_workbook(target)
     font = {"font_name": "宋体", "font_size": 10}

@@ -20,12 +20,13 @@ from typing import IO, Any
 
 import xlsxwriter
 
-from ..cells import a1, col_name
-from ..fields import field_type
-from ..findings import CATALOGUE
-from ..report import FileResult
-from ..rules import Ratio, is_number, total
-from ..spec import Spec, load_builtin
+from xltool.checking.result import FileResult
+from xltool.findings import CATALOGUE
+from xltool.forms.cells import a1, col_name
+from xltool.forms.fields import field_type
+from xltool.forms.kinds import load_builtin
+from xltool.forms.rules import Ratio, is_number, total
+from xltool.forms.spec import Spec
 
 PASSED = "通过"
 TO_FIX = "待修改"

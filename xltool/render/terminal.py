@@ -11,8 +11,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from ..report import FileResult, summary
-from ..safeio import visible
+from xltool.checking.result import FileResult, summary
+from xltool.safeio import visible
 
 STATUS = {
     "zh": {"ok": "通过", "invalid": "有错误", "unreadable": "无法读取"},

@@ -1,0 +1,180 @@
+"""A campaign: one round of 绩效自评, as a folder.
+
+    campaign.yaml      kind, spec identity and hash, year, title, deadline, key id (no secrets)
+    departments.json   the roster as issued: codes, names, contacts, exemptions
+    spec/              a copy of the spec the forms were issued from (and its parents)
+    indicators.*       a copy of the indicators file (for departments added later)
+    issued/            one signed workbook per department, each with a JSON sidecar
+    inbox/             every returned file exactly as received, stored once by content
+                       hash, never modified, each with a JSON sidecar
+    annotated/         annotated copies of returns that have findings
+    ledger.sqlite      the index of all of the above (rebuilt from them on demand)
+
+The folder is the truth; the ledger is its index.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from xltool.errors import XltoolError
+from xltool.forms.kinds import load_spec
+from xltool.forms.spec import Spec
+from xltool.keys import key_id, load_key
+from xltool.paths import key_path
+from xltool.round.ledger import Ledger
+from xltool.safeio import safe_stem, write_atomic
+
+CAMPAIGN_FILE = "campaign.yaml"
+FORMAT = 1
+DEFAULT_ZONE = "Asia/Shanghai"
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+def write_json(path: Path, document: Any, force: bool = True) -> None:
+    text = json.dumps(document, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+    write_atomic(path, lambda h: h.write(text.encode("utf-8")), force)
+
+
+def read_json(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+@dataclass
+class Campaign:
+    root: Path
+    config: dict[str, Any]
+
+    # --- finding and opening -----------------------------------------------------------
+
+    @classmethod
+    def find(cls, explicit: Path | None = None) -> Campaign:
+        """``--campaign DIR``, else the current directory or the nearest parent holding
+        campaign.yaml (as git finds a repository)."""
+        if explicit is not None:
+            if not (explicit / CAMPAIGN_FILE).is_file():
+                raise XltoolError(
+                    f"{explicit} 不是发放批次目录（没有 {CAMPAIGN_FILE}）",
+                    f"{explicit} is not a campaign folder (no {CAMPAIGN_FILE})",
+                )
+            return cls.open(explicit)
+        here = Path.cwd().resolve()
+        for folder in (here, *here.parents):
+            if (folder / CAMPAIGN_FILE).is_file():
+                return cls.open(folder)
+        raise XltoolError(
+            f"当前目录及其上级目录中没有发放批次（{CAMPAIGN_FILE}）；请进入批次目录，"
+            "或用 --campaign 指定，或先用 xltool campaign init 创建",
+            f"no campaign here or in any parent folder ({CAMPAIGN_FILE}); cd into one, "
+            "pass --campaign DIR, or create one with xltool campaign init",
+        )
+
+    @classmethod
+    def open(cls, root: Path) -> Campaign:
+        try:
+            config = yaml.safe_load((root / CAMPAIGN_FILE).read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError) as exc:
+            raise XltoolError(
+                f"{root / CAMPAIGN_FILE} 无法读取：{exc}",
+                f"{root / CAMPAIGN_FILE}: unreadable: {exc}",
+            ) from None
+        if not isinstance(config, dict) or config.get("format") != FORMAT:
+            raise XltoolError(
+                f"{root / CAMPAIGN_FILE} 不是本版本 xltool 的批次文件",
+                f"{root / CAMPAIGN_FILE} is not a campaign file of this xltool version",
+            )
+        return cls(root.resolve(), config)
+
+    @property
+    def issued_dir(self) -> Path:
+        return self.root / "issued"
+
+    @property
+    def inbox(self) -> Path:
+        return self.root / "inbox"
+
+    @property
+    def annotated_dir(self) -> Path:
+        return self.root / "annotated"
+
+    @property
+    def ledger_path(self) -> Path:
+        return self.root / "ledger.sqlite"
+
+    def ledger(self) -> Ledger:
+        """The ledger as it is; :func:`xltool.round.rebuild.open_ledger` remakes a missing one."""
+        return Ledger(self.ledger_path)
+
+    def spec(self) -> Spec:
+        return load_spec(self.root / "spec" / f"{self.config['kind']}.yaml")
+
+    def key(self, key_file: Path | None = None) -> bytes:
+        """The issuer key this campaign's forms were signed with; exit 2 naming the key
+        id it needs when it is missing or another one."""
+        wanted = self.config.get("key_id")
+        key = load_key(key_file)
+        if key is None or key_id(key) != wanted:
+            found = f"（找到的是 {key_id(key)}）" if key else ""
+            found_en = f" (found {key_id(key)})" if key else ""
+            raise XltoolError(
+                f"需要签发本批次表单的密钥 {wanted}{found}：请用 --key-file 指定，"
+                f"或放在 {key_path(key_file)}",
+                f"this campaign needs the issuer key {wanted}{found_en}; pass it with "
+                f"--key-file or put it at {key_path(key_file)}",
+            )
+        return key
+
+    @property
+    def deadline(self) -> date | None:
+        value = self.config.get("deadline")
+        if value in (None, ""):
+            return None
+        return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+    @property
+    def zone(self) -> str:
+        return str(self.config.get("timezone") or DEFAULT_ZONE)
+
+    def deadline_end(self) -> datetime | None:
+        """The end of the deadline day (inclusive) in the campaign's time zone."""
+        if self.deadline is None:
+            return None
+        from zoneinfo import ZoneInfo
+
+        start = datetime.combine(self.deadline + timedelta(days=1), datetime.min.time())
+        return start.replace(tzinfo=ZoneInfo(self.zone))
+
+    # --- departments ----------------------------------------------------------------
+
+    def departments(self) -> list[dict[str, Any]]:
+        return read_json(self.root / "departments.json")
+
+    def save_departments(self, departments: list[dict[str, Any]]) -> None:
+        write_json(self.root / "departments.json", departments)
+
+    def department(self, code: str) -> dict[str, Any]:
+        for d in self.departments():
+            if d["code"] == code:
+                return d
+        raise XltoolError(
+            f"部门编码「{code}」不在本批次名单中",
+            f"department code '{code}' is not in this campaign",
+        )
+
+
+# --- init ------------------------------------------------------------------------------
+
+
+def safe_name(original: str) -> str:
+    """A stored file's name part: the original name, made safe for every system."""
+    path = Path(original)
+    return safe_stem(path.stem, "return") + (path.suffix.lower() or ".xlsx")

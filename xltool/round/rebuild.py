@@ -1,0 +1,72 @@
+"""``campaign rebuild``: the ledger made again from the folder alone."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from xltool.round.folder import Campaign, read_json
+from xltool.round.intake import record_stored, stored_sidecars
+from xltool.round.ledger import Ledger
+
+
+def _record_departments(campaign: Campaign, ledger: Ledger) -> None:
+    for doc in campaign.departments():
+        ledger.put_department(
+            doc["code"],
+            doc["department"],
+            doc.get("contact"),
+            list(doc.get("emails") or []),
+            doc.get("phone"),
+            doc.get("exempt_reason"),
+        )
+
+
+def _record_issued(campaign: Campaign, ledger: Ledger | None = None) -> None:
+    """Every issued form's sidecar into the ledger (each once: ids are unique)."""
+    if ledger is None:
+        with Ledger(campaign.ledger_path) as own:
+            _record_issued(campaign, own)
+        return
+    for sidecar in sorted(campaign.issued_dir.glob("*.json")):
+        doc = read_json(sidecar)
+        ledger.put_issued(
+            doc["issue_id"], doc["code"], doc["file"], doc["sha256"], doc["issued_at"]
+        )
+
+
+def rebuild(
+    campaign: Campaign, key: bytes | None = None, progress: Callable[[Any], None] | None = None
+) -> None:
+    """Recreate ledger.sqlite from the folder alone: departments.json, issued/ and its
+    sidecars, inbox/ and its sidecars (each return verified again)."""
+    tmp = campaign.root / f".ledger-rebuild-{os.getpid()}.sqlite"
+    for stale in (tmp, tmp.with_name(tmp.name + "-wal"), tmp.with_name(tmp.name + "-shm")):
+        stale.unlink(missing_ok=True)
+    with Ledger(tmp) as ledger:
+        _record_departments(campaign, ledger)
+        _record_issued(campaign, ledger)
+        for sidecar in sorted((campaign.root / "outbox").glob("*.json")):
+            ledger.put_message(read_json(sidecar))  # before the returns: replies match by them
+        docs = sorted(
+            (
+                d
+                for d in stored_sidecars(campaign).values()
+                if (campaign.inbox / d["file"]).exists()
+            ),
+            key=lambda d: d["file"],
+        )
+        record_stored(campaign, ledger, docs, key=key, progress=progress)
+        ledger.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    for suffix in ("-wal", "-shm"):
+        Path(str(campaign.ledger_path) + suffix).unlink(missing_ok=True)
+    os.replace(tmp, campaign.ledger_path)
+
+
+def open_ledger(campaign: Campaign) -> Ledger:
+    """The campaign's ledger, made again from the folder first when it is missing."""
+    if not campaign.ledger_path.exists():
+        rebuild(campaign)
+    return Ledger(campaign.ledger_path)
