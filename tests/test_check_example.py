@@ -11,9 +11,9 @@ from pathlib import Path
 import openpyxl
 from click.testing import CliRunner
 
-from xltool.forms import checks
 from xltool.cli import main
 from xltool.findings import CATALOGUE
+from xltool.forms import checks
 
 from .conftest import SEED_DATA
 

@@ -95,13 +95,9 @@ def circles(edges: dict[str, set[str]]) -> list[list[str]]:
             elif w in on:
                 low[v] = min(low[v], index[w])
         if low[v] == index[v]:
-            component = []
-            while True:
-                w = stack.pop()
-                on.discard(w)
-                component.append(w)
-                if w == v:
-                    break
+            component = stack[stack.index(v) :]
+            del stack[stack.index(v) :]
+            on.difference_update(component)
             if len(component) > 1:
                 found.append(sorted(component))
 
@@ -112,9 +108,7 @@ def circles(edges: dict[str, set[str]]) -> list[list[str]]:
 
 
 def package_sources() -> dict[str, str]:
-    return {
-        module_name(p, PACKAGE): p.read_text(encoding="utf-8") for p in PACKAGE.rglob("*.py")
-    }
+    return {module_name(p, PACKAGE): p.read_text(encoding="utf-8") for p in PACKAGE.rglob("*.py")}
 
 
 def test_the_package_has_its_stages() -> None:
@@ -135,7 +129,9 @@ def test_the_checks_fail_on_an_import_against_the_direction() -> None:
     """What the two tests above would say if the form description imported the round,
     inside a function, or a stage imported its sibling under TYPE_CHECKING."""
     sources = package_sources()
-    sources["xltool.forms.spec"] += "\n\ndef _late():\n    from xltool.round.folder import Campaign\n"
+    sources["xltool.forms.spec"] += (
+        "\n\ndef _late():\n    from xltool.round.folder import Campaign\n"
+    )
     sources["xltool.mail.send"] += (
         "\nfrom typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from xltool.render import summary\n"
     )

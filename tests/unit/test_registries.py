@@ -7,9 +7,9 @@ from typing import Any, ClassVar
 
 import pytest
 
-from xltool.forms import checks, fields
 from xltool.errors import SpecError
 from xltool.findings import CATALOGUE, Finding, show_value
+from xltool.forms import checks, fields
 from xltool.forms.cells import a1, col_index, col_name, parse_a1, range_a1
 from xltool.forms.kinds import load_builtin
 
