@@ -13,7 +13,6 @@ from pathlib import Path
 import openpyxl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from rich.console import Console
 
 from xltool.checking.annotate import annotate
 from xltool.checking.result import dumps, report_json
@@ -24,7 +23,7 @@ from xltool.forms.write import write_form
 from xltool.reading.sniff import Limits
 from xltool.render.export import csv_safe, csv_tables, export_document
 from xltool.render.summary import write_summary
-from xltool.render.terminal import render_file
+from xltool.render.terminal import file_text
 
 from .conftest import SEED_DATA
 
@@ -95,9 +94,11 @@ def test_cell_text_is_never_interpreted(tmp_path_factory, text: str) -> None:
     assert stored and result.status in ("ok", "invalid")
 
     # terminal: plain text, every control visible, markup literal
-    buf = io.StringIO()
-    render_file(Console(file=buf, width=200, color_system=None, emoji=True), result, "zh")
-    shown = buf.getvalue()
+    shown = file_text(result, "zh", width=200)
+    assert "\x1b" not in shown
+    coloured = file_text(result, "zh", width=200, colour=True)
+    # with colours on, every escape is one of ours (bold, red, green, yellow, reset)
+    assert not re.sub(r"\x1b\[(?:1|31|32|33|1;31|1;32|0)m", "", coloured).count("\x1b")
     assert not _CONTROL.search(shown.replace("\n", "")), repr(shown)
     if "[bold red]" in stored:
         assert "[bold red]" in shown
@@ -155,9 +156,7 @@ def test_raw_text_in_any_field_of_a_result_is_never_sent_to_the_terminal(text: s
         notes=[(text, text)],
     )
     for lang in ("zh", "en"):
-        buf = io.StringIO()
-        render_file(Console(file=buf, width=120, color_system=None), result, lang)
-        shown = buf.getvalue()
+        shown = file_text(result, lang, width=120)
         assert not _CONTROL.search(shown.replace("\n", "")), repr(shown)
         assert "\x1b" not in shown
     doc = json.loads(dumps(report_json([result])))

@@ -57,4 +57,7 @@ def templates_dir() -> Path:
     for d in (here / "templates", here.parent / "templates"):
         if d.is_dir():
             return d
-    raise SpecError("xltool 安装不完整：缺少 templates/ 文件夹", "xltool is installed without its templates/ folder")
+    raise SpecError(
+        "xltool 安装不完整：缺少 templates/ 文件夹",
+        "xltool is installed without its templates/ folder",
+    )

@@ -5,10 +5,14 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+from xltool.errors import XltoolError
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -17,7 +21,7 @@ def campaign_option(f: Callable[..., Any]) -> Callable[..., Any]:
     return click.option(
         "--campaign",
         "campaign_dir",
-        type=click.Path(file_okay=False, path_type=Path),
+        type=click.Path(file_okay=False, path_type=_path()),
         default=None,
         help="The campaign folder [default: this folder or the nearest parent with campaign.yaml].",
     )(f)
@@ -26,7 +30,7 @@ def campaign_option(f: Callable[..., Any]) -> Callable[..., Any]:
 def key_option(f: Callable[..., Any]) -> Callable[..., Any]:
     return click.option(
         "--key-file",
-        type=click.Path(dir_okay=False, path_type=Path),
+        type=click.Path(dir_okay=False, path_type=_path()),
         default=None,
         help="The issuer key [default: $XLTOOL_KEY_FILE, else the user's config directory].",
     )(f)
@@ -111,6 +115,20 @@ def _zh_extras(text: str) -> str:
     return text
 
 
+def short_help(text: str | None, limit: int = 45) -> str:
+    """The first sentence of a help text, as a group lists its commands."""
+    first = (text or "").strip().split("\n\n")[0].replace("\n", " ")
+    stop = first.find("。") if _lang() == "zh" else -1
+    if stop > 0:
+        first = first[: stop + 1]
+    return first if len(first) <= limit + 20 else first[: limit + 17] + "…"
+
+
+def listed_help(key: str) -> str | None:
+    """A command's help text from the help tables, without importing the command."""
+    return _text(key, None)
+
+
 class I18nMixin:
     """Help text, option help, headings and the usage line in the chosen language."""
 
@@ -138,11 +156,7 @@ class I18nMixin:
     def get_short_help_str(self, limit: int = 45) -> str:
         key = getattr(self, "help_key", None)
         text = _text(key, self.help) if key is not None else self.help
-        first = (text or "").strip().split("\n\n")[0].replace("\n", " ")
-        stop = first.find("。") if _lang() == "zh" else -1
-        if stop > 0:
-            first = first[: stop + 1]
-        return first if len(first) <= limit + 20 else first[: limit + 17] + "…"
+        return short_help(text, limit)
 
     def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         key = help_key(ctx)
@@ -264,3 +278,70 @@ def show_usage_error(self: click.UsageError, file: Any = None) -> None:
 
 
 click.UsageError.show = show_usage_error  # type: ignore[method-assign]
+
+
+def spec_options(kind_default: str | None, kind_help: str) -> Callable[..., Any]:
+    """--kind and --spec, shared by the commands that take a form kind."""
+
+    def decorate(f: Callable[..., Any]) -> Callable[..., Any]:
+        f = click.option(
+            "--spec",
+            "spec_file",
+            type=click.Path(dir_okay=False, path_type=_path()),
+            help="A spec file for a kind outside the package.",
+        )(f)
+        return click.option(
+            "--kind", default=kind_default, show_default=kind_default is not None, help=kind_help
+        )(f)
+
+    return decorate
+
+
+def nothing_to_do(what: str) -> XltoolError:
+    verb = {
+        "check": ("校验", "check"),
+        "import": ("导入", "import"),
+        "export": ("导出", "export"),
+        "roll up": ("汇总", "roll up"),
+    }
+    zh, en = verb[what]
+    return XltoolError(
+        f"没有可{zh}的文件：所给路径中没有 .xlsx、.xlsm、.xls、.et 或 .ods 文件",
+        f"nothing to {en}: no spreadsheet files in the given paths",
+    )
+
+
+def spec_or_none(kind: str | None, spec_file: Path | None) -> Any:
+    """The spec --spec or --kind names; None lets each file's metadata decide."""
+    from xltool.forms.kinds import load_builtin, load_spec
+
+    if spec_file:
+        return load_spec(spec_file)
+    return load_builtin(kind) if kind else None
+
+
+def open_campaign(campaign_dir: Path | None) -> Any:
+    """The campaign folder given, else this folder or the nearest parent with one."""
+    from xltool.round.folder import Campaign
+
+    return Campaign.find(campaign_dir)
+
+
+def open_ledger(campaign: Any) -> Any:
+    from xltool.round.rebuild import open_ledger as opened
+
+    return opened(campaign)
+
+
+def warn_insecure() -> None:
+    from xltool.i18n import t
+
+    click.secho(t("insecure"), err=True, fg="red", bold=True)
+
+
+def _path() -> type:
+    """pathlib.Path, imported when an option that takes a path is declared (not for the
+    top-level --help, which declares none)."""
+    from pathlib import Path
+
+    return Path

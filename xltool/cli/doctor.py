@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import platform
-import shutil
-import subprocess
 import sys
-from importlib import metadata
+
+import click
 
 from xltool import __version__
+from xltool.cli.common import CONTEXT, I18nCommand
+from xltool.i18n import current_lang
 
 PACKAGES = (
     "openpyxl", "XlsxWriter", "Jinja2", "click", "PyYAML", "defusedxml", "pydantic", "rich",
@@ -18,6 +18,8 @@ PACKAGES = (
 
 def checks(lang: str = "zh") -> list[tuple[str, str, bool]]:
     """(what, found, ok) for each thing xltool relies on."""
+    import platform
+
     zh = lang == "zh"
     out: list[tuple[str, str, bool]] = [
         ("xltool", __version__, True),
@@ -36,6 +38,8 @@ def checks(lang: str = "zh") -> list[tuple[str, str, bool]]:
 
 
 def _packages(zh: bool) -> list[tuple[str, str, bool]]:
+    from importlib import metadata
+
     out = []
     for name in PACKAGES:
         try:
@@ -50,6 +54,9 @@ def _packages(zh: bool) -> list[tuple[str, str, bool]]:
 
 
 def _libreoffice(zh: bool) -> tuple[str, str, bool]:
+    import shutil
+    import subprocess
+
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
     if not soffice:
         absent = (
@@ -81,3 +88,27 @@ def _key(zh: bool) -> tuple[str, str, bool]:
         return what, f"{path}（密钥 {key_id(key)}）" if zh else f"{path} (key {key_id(key)})", True
     none_yet = "（尚未创建：xltool key init）" if zh else " (none yet: xltool key init)"
     return what, f"{path}{none_yet}", True
+
+
+@click.command(cls=I18nCommand, context_settings=CONTEXT)
+def doctor() -> None:
+    """What this machine has: Python, the packages xltool needs, LibreOffice (optional),
+    the issuer key, the config and specs folders. Exit 1 when something needed is missing.
+
+    \b
+    Example:
+      xltool doctor
+    """
+    import unicodedata
+
+    from xltool.safeio import visible
+
+    def cells(text: str) -> int:  # CJK characters take two columns on a terminal
+        return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+    results = checks(current_lang())
+    width = max(cells(name) for name, _found, _ok in results)
+    for name, found, ok in results:
+        mark = "✓" if ok else "✗"
+        click.echo(f"{mark} {name}{' ' * (width - cells(name))}  {visible(found)}")
+    sys.exit(0 if all(ok for _n, _f, ok in results) else 1)

@@ -145,7 +145,10 @@ def _check_entry(entry: Any) -> Any:
 def _adapter() -> Any:
     """pydantic's validator for spec files, built on first use: the union of blocks is
     tagged by ``type`` and field types are checked against :mod:`xltool.forms.fields`."""
+    from annotated_types import Ge, Le
     from pydantic import AfterValidator, Field, TypeAdapter
+
+    spec_module.Ge, spec_module.Le = Ge, Le  # type: ignore[attr-defined]
 
     # The spec module's annotations are strings; pydantic resolves them in its namespace.
     spec_module.Block = Annotated[  # type: ignore[misc]

@@ -10,9 +10,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields, is_dataclass
 from functools import cache, cached_property
 from types import UnionType
-from typing import Annotated, Any, Literal, Union, get_args, get_origin, get_type_hints
+from typing import (
+    TYPE_CHECKING,
+    Annotated,
+    Any,
+    Literal,
+    Union,
+    get_args,
+    get_origin,
+    get_type_hints,
+)
 
-from annotated_types import Ge, Le
+if TYPE_CHECKING:  # bounds pydantic checks when a spec file is validated (forms.kinds)
+    from annotated_types import Ge, Le
+
 
 # Spec classes are frozen dataclasses: reading a form needs no validation library. A spec
 # *file* is validated by pydantic (imported only then, see _adapter) and the result kept
@@ -376,4 +387,9 @@ def _fits(hint: Any, value: Any) -> bool:
 
 @cache
 def _hints(cls: Any) -> dict[str, Any]:
-    return get_type_hints(cls, globalns={**globals(), "Block": Block, "FieldType": str})
+    bounds = {"Ge": _no_bound, "Le": _no_bound}  # validated data needs no checks
+    return get_type_hints(cls, globalns={**globals(), **bounds, "Block": Block, "FieldType": str})
+
+
+def _no_bound(_value: Any) -> None:
+    return None

@@ -1,0 +1,221 @@
+"""The round's operations that involve mail, as the CLI and any other face call them:
+``take_in`` (collect files, saved messages and the IMAP folder, then reply), ``send``
+and ``remind``. Each returns data; nothing here prints."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from xltool.errors import XltoolError
+from xltool.mail.fetch import Inbound, fetch_new, items_from_eml
+from xltool.mail.jobs import Delivery, Mailer, reply, send_forms
+from xltool.mail.jobs import remind as remind_job
+from xltool.mail.settings import MailSettings, mail_settings, password
+from xltool.reading.sniff import Limits
+from xltool.round.collect import Outcome, collect
+from xltool.round.folder import Campaign, read_json
+from xltool.round.intake import items_from_paths
+from xltool.round.rebuild import open_ledger
+
+REMINDABLE = ("missing", "overdue", "to-fix")
+
+
+@dataclass
+class Intake:
+    """What one ``collect`` run did: an outcome per input, the messages that carried no
+    workbook, and the replies sent (with ``reply=True``)."""
+
+    outcomes: list[Outcome]
+    without_workbook: list[Inbound] = field(default_factory=list)
+    replies: list[Delivery] = field(default_factory=list)
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.without_workbook) or any(r.outcome == "send-failed" for r in self.replies)
+
+
+def take_in(
+    campaign: Campaign,
+    paths: list[str],
+    *,
+    imap: bool = False,
+    since: datetime | None = None,
+    move_to: str | None = None,
+    reply_to_senders: bool = False,
+    drafts: Path | None = None,
+    insecure: bool = False,
+    received_at: str | None = None,
+    assigned: str | None = None,
+    jobs: int | None = None,
+    key: bytes | None = None,
+    progress: Callable[[int], AbstractContextManager[Callable[[Any], None]]] | None = None,
+) -> Intake:
+    """Saved messages (.eml), files, folders, zips and, with ``imap``, the campaign's new
+        messages: stored, verified, matched and recorded; IMAP messages are marked done only
+        once every return of theirs is recorded. ``progress(total)`` gives a context that yields
+    a per-file callback (a progress bar)."""
+    limits = Limits()
+    settings = mail_settings(campaign.config) if imap or reply_to_senders else None
+    mailbox = _Mailbox(campaign, settings, since, move_to, insecure, limits) if imap else None
+    eml = [p for p in paths if p.lower().endswith(".eml")]
+    messages = items_from_eml(eml, limits) if eml else []
+    try:
+        if mailbox is not None:
+            messages += mailbox.fetch()
+        files = [p for p in paths if not p.lower().endswith(".eml")]
+        items = items_from_paths(files, campaign, limits) if files else []
+        items += [item for m in messages for item in m.items]
+        given = {"received_at": received_at, "assigned": assigned, "jobs": jobs, "key": key}
+        with progress(len(items)) if progress else nullcontext(None) as advance:
+            outcomes = collect(campaign, [], items=items, progress=advance, **given)
+        if mailbox is not None:
+            mailbox.done(messages)
+    finally:
+        if mailbox is not None:
+            mailbox.close()
+    replies = _reply(campaign, settings, outcomes, drafts, insecure) if reply_to_senders else []
+    return Intake(outcomes, [m for m in messages if not m.has_workbook], replies)
+
+
+class _Mailbox:
+    """The campaign's IMAP folder for one collect run: fetch the new messages, then,
+    once they are recorded, move them (``move_to``) and remember the last UID."""
+
+    def __init__(
+        self,
+        c: Campaign,
+        settings: MailSettings | None,
+        since: datetime | None,
+        move_to: str | None,
+        insecure: bool,
+        limits: Limits,
+    ) -> None:
+        if settings is None or settings.imap is None:
+            raise XltoolError(
+                "campaign.yaml 中没有 mail.imap 设置", "campaign.yaml has no mail.imap"
+            )
+        self.c, self.settings, self.move_to = c, settings, move_to
+        self.since, self.insecure, self.limits = since, insecure, limits
+        self.box: Any = None
+        self.validity = 0
+
+    def fetch(self) -> list[Inbound]:
+        imap = self.settings.imap
+        assert imap is not None
+        with open_ledger(self.c) as ledger:
+            fetched, self.box, self.validity = fetch_new(
+                self.settings, ledger, password(imap), self.limits,
+                since=self.since.date() if self.since else None, insecure=self.insecure,
+                readonly=self.move_to is None,
+            )  # fmt: skip
+        return fetched
+
+    def done(self, messages: list[Inbound]) -> None:
+        uids = [m.uid for m in messages if m.uid is not None]
+        if self.move_to:
+            for uid in uids:
+                self.box.move(uid, self.move_to)
+        if uids and self.settings.imap is not None:
+            with open_ledger(self.c) as ledger:
+                ledger.set_imap_state(self.settings.imap.folder, self.validity, max(uids))
+
+    def close(self) -> None:
+        if self.box is not None:
+            self.box.close()
+
+
+_REPLY_KEYS = ("code", "status", "errors", "warnings", "execution_rate", "score")
+_REPLY_KEYS += ("annotated", "findings")
+
+
+def _reply(
+    c: Campaign,
+    settings: MailSettings | None,
+    outcomes: list[Outcome],
+    drafts: Path | None,
+    insecure: bool,
+) -> list[Delivery]:
+    """One reply per new return: what to fix with the annotated copy, or a receipt."""
+    assert settings is not None
+    # the sidecars of this run's new returns: sender, Message-ID, subject, references
+    new = {
+        o.sha256: read_json(c.inbox / f"{o.stored}.json") for o in outcomes if o.new and o.stored
+    }
+    with open_ledger(c) as ledger:
+        rows = [
+            {**new[row.sha256], **{k: getattr(row, k) for k in _REPLY_KEYS}}
+            for row in ledger.returns()
+            if row.sha256 in new
+        ]
+        mailer = Mailer(
+            c, settings, ledger, password=lambda: password(settings.smtp), drafts=drafts,
+            insecure=insecure,
+        )  # fmt: skip
+        try:
+            return reply(mailer, rows)
+        finally:
+            mailer.close()
+
+
+def send(
+    campaign: Campaign,
+    *,
+    only: list[str] | None = None,
+    resend: bool = False,
+    **mailing: Any,
+) -> list[Delivery]:
+    """Each department its issued form, one message per department (see :func:`_mailing`
+    for ``drafts``, ``dry_run``, ``rate``, ``insecure``)."""
+    return _mailing(campaign, lambda m: send_forms(m, only=only, resend=resend), **mailing)
+
+
+def remind(
+    campaign: Campaign,
+    statuses: list[str],
+    *,
+    min_interval_days: int = 3,
+    force: bool = False,
+    **mailing: Any,
+) -> list[Delivery]:
+    """A reminder to each department whose status is one of ``statuses`` (missing,
+    overdue, to-fix), at most once per ``min_interval_days`` unless ``force``."""
+    bad = [s for s in statuses if s not in REMINDABLE]
+    if bad:
+        raise XltoolError(
+            f"--status 只能是 missing、overdue、to-fix，现为 {'、'.join(bad)}",
+            f"--status takes missing, overdue, to-fix; not {', '.join(bad)}",
+        )
+    interval = timedelta(days=min_interval_days)
+    return _mailing(
+        campaign, lambda m: remind_job(m, statuses, min_interval=interval, force=force), **mailing
+    )
+
+
+def _mailing(
+    campaign: Campaign,
+    job: Callable[[Mailer], list[Delivery]],
+    *,
+    drafts: Path | None = None,
+    dry_run: bool = False,
+    rate: float | None = None,
+    insecure: bool = False,
+) -> list[Delivery]:
+    settings = mail_settings(campaign.config)
+    if rate is not None:
+        settings = dataclasses.replace(settings, rate=rate)
+    with open_ledger(campaign) as ledger:
+        mailer = Mailer(
+            campaign, settings, ledger,
+            password=lambda: password(settings.smtp) if settings.smtp else None,
+            drafts=drafts, dry_run=dry_run, insecure=insecure,
+        )  # fmt: skip
+        try:
+            return job(mailer)
+        finally:
+            mailer.close()
