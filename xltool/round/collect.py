@@ -7,6 +7,7 @@ from typing import Any
 
 from xltool.checking.result import FileResult
 from xltool.reading.sniff import Limits
+from xltool.round.assign import Assignment, move, signature_note, target_code
 from xltool.round.folder import Campaign
 from xltool.round.intake import (
     Item,
@@ -16,6 +17,7 @@ from xltool.round.intake import (
     store,
     stored_sidecars,
 )
+from xltool.round.ledger import ReturnRow
 from xltool.round.rebuild import open_ledger
 
 
@@ -30,9 +32,12 @@ def collect(
     items: list[Item] | None = None,
     progress: Callable[[FileResult], None] | None = None,
 ) -> list[Outcome]:
-    """Store, verify, match and record every input; one Outcome per input."""
+    """Store, verify, match and record every input; one Outcome per input. With
+    ``assigned`` (a department code), every input is that department's by hand: a new
+    one as it is recorded, one stored before moved there (:func:`.assign.move`); a
+    valid signature of this campaign still decides (a note says so)."""
     if assigned is not None:
-        campaign.department(assigned)  # a code that is not in the roster is a usage error
+        assigned = target_code(campaign, assigned)  # not in the roster: a usage error
     limits = Limits()
     key = key or campaign.key()
     items = items if items is not None else items_from_paths(paths, campaign, limits)
@@ -50,29 +55,36 @@ def collect(
             outcome.new = not ledger.has_return(doc["sha256"])
             docs[doc["sha256"]] = doc
         record_stored(campaign, ledger, list(docs.values()), key=key, jobs=jobs, progress=progress)
+        moved = {
+            sha: move(campaign, ledger, doc, assigned, key=key)
+            for sha, doc in (docs.items() if assigned else ())
+        }
         rows = {r.sha256: r for r in ledger.returns()}
     names = {d["code"]: d["department"] for d in campaign.departments()}
     for outcome in outcomes:
         row = rows.get(outcome.sha256 or "")
-        if row is None:
-            continue
-        outcome.code, outcome.matched_by, outcome.status = row.code, row.matched_by, row.status
-        outcome.department = names.get(row.code or "")
-        outcome.errors, outcome.warnings, outcome.annotated = (
-            row.errors,
-            row.warnings,
-            row.annotated,
-        )
-        if row.code is None:
-            outcome.reason = (row.unmatched_reason or "未匹配", "matched no department")
-        if assigned and row.matched_by == "signature" and row.code != assigned:
-            outcome.notes.append(
-                (
-                    f"签名表明此表发放给 {row.code}，不按手工指定的 {assigned} 归属",
-                    f"its signature says it was issued to {row.code}; not assigned to {assigned}",
-                )
-            )
+        if row is not None:
+            _tell(outcome, row, names, assigned, moved.get(row.sha256))
     return outcomes
+
+
+def _tell(
+    outcome: Outcome,
+    row: ReturnRow,
+    names: dict[str, str],
+    assigned: str | None,
+    moved: Assignment | None,
+) -> None:
+    """An outcome filled in from its return's ledger row."""
+    outcome.code, outcome.matched_by, outcome.status = row.code, row.matched_by, row.status
+    outcome.department = names.get(row.code or "")
+    outcome.errors, outcome.warnings, outcome.annotated = row.errors, row.warnings, row.annotated
+    if row.code is None:
+        outcome.reason = (row.unmatched_reason or "未匹配", "matched no department")
+    if assigned and row.matched_by == "signature" and row.code != assigned:
+        outcome.notes.append(signature_note(row.code, assigned))
+    if moved is not None and moved.moved:
+        outcome.notes.extend(moved.notes)
 
 
 def exit_code(outcomes: list[Outcome]) -> int:

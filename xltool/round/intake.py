@@ -4,9 +4,10 @@ department and recorded in the ledger.
 Each input is read once, within the size bound; stored once by content hash, never
 modified, with a sidecar saying when and from where it came (written before the ledger,
 so a run killed at any point is finished by the next one); verified in the bounded
-workers; matched (a valid signed issue id of this campaign decides; otherwise weaker
-evidence, in order: assigned by hand, the header's code and name, the file name); and
-recorded in one ledger transaction, once however many runs see it.
+workers; matched (see :class:`Matcher` for the order of evidence); and recorded in one
+ledger transaction, once however many runs see it. A return moved by hand afterwards
+(:mod:`xltool.round.assign`) is recorded in the campaign's ``assignments.json``, which
+:func:`stored_sidecars` lays over the sidecars, so a rebuilt ledger keeps it.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import io
+import re
+import unicodedata
 import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -23,6 +26,7 @@ from typing import Any
 
 from xltool.checking.result import FileResult
 from xltool.checking.verify import SPREADSHEET_SUFFIXES
+from xltool.errors import XltoolError
 from xltool.findings import jsonable
 from xltool.reading.sniff import Limits, MiB
 from xltool.round.folder import Campaign, now_iso, read_json, safe_name, write_json
@@ -30,6 +34,7 @@ from xltool.round.ledger import Ledger
 from xltool.safeio import InputTooLarge, NotARegularFile, OutputExists, read_input, shown_path
 
 STRONG = ("signature", "hand")  # evidence a weaker match never displaces
+ASSIGNMENTS = "assignments.json"  # the campaign's hand assignments of stored returns
 SIDECAR_KEYS = (
     "sha256",
     "file",
@@ -123,8 +128,6 @@ def items_from_paths(paths: Iterable[str], campaign: Campaign, limits: Limits) -
         elif path.exists() or path.is_symlink():
             found = [path]
         else:
-            from xltool.errors import XltoolError
-
             raise XltoolError(
                 f"找不到 {shown_path(arg)}", f"no such file or folder: {shown_path(arg)}"
             )
@@ -237,7 +240,8 @@ def _member_name(info: zipfile.ZipInfo) -> str:
 
 
 def stored_sidecars(campaign: Campaign) -> dict[str, dict[str, Any]]:
-    """Every sidecar in inbox/, by content hash (read once per run)."""
+    """Every sidecar in inbox/, by content hash (read once per run), with the latest hand
+    assignment of ``assignments.json`` as its ``assigned``."""
     out = {}
     for sidecar in campaign.inbox.glob("*.json"):
         try:
@@ -246,7 +250,43 @@ def stored_sidecars(campaign: Campaign) -> dict[str, dict[str, Any]]:
             continue  # being written by a concurrent run: its no-clobber write decides
         if isinstance(doc, dict) and doc.get("sha256"):
             out[doc["sha256"]] = doc
+    for sha, code in assignments(campaign).items():
+        if sha in out:
+            out[sha] = {**out[sha], "assigned": code}
     return out
+
+
+def read_assignments(campaign: Campaign) -> dict[str, list[dict[str, Any]]]:
+    """``assignments.json``: each moved return's hand assignments, oldest first (sha256 →
+    [{code, file, assigned_at}, …]); empty when no return was ever moved."""
+    path = campaign.root / ASSIGNMENTS
+    try:
+        doc = read_json(path)
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as exc:
+        raise XltoolError(
+            f"{shown_path(path)} 无法读取：{exc}", f"{shown_path(path)}: unreadable: {exc}"
+        ) from None
+    if not isinstance(doc, dict) or not all(map(_moves, doc.values())):
+        raise XltoolError(
+            f"{shown_path(path)} 不是手工指定记录", f"{shown_path(path)} is not an assignments file"
+        )
+    return doc
+
+
+def _moves(value: Any) -> bool:
+    """One return's entry of assignments.json: a list of assignments, each with a code."""
+    return (
+        isinstance(value, list)
+        and bool(value)
+        and all(isinstance(m, dict) and m.get("code") for m in value)
+    )
+
+
+def assignments(campaign: Campaign) -> dict[str, str]:
+    """Each moved return's latest hand assignment: sha256 → department code."""
+    return {sha: str(moves[-1].get("code")) for sha, moves in read_assignments(campaign).items()}
 
 
 def store(
@@ -381,54 +421,110 @@ def _json(value: Any) -> str:
     return json.dumps(jsonable(value), ensure_ascii=False)
 
 
+def plain(text: Any) -> str:
+    """A code or a name as it is compared: NFKC (full-width ``１０２`` is ``102``, ``Ｄ０１``
+    is ``D01``), every space removed (so trimmed), case folded; a whole float as an integer
+    (a code typed as a number). None is ``""``."""
+    if text is None:
+        return ""
+    if isinstance(text, float) and text.is_integer():
+        text = int(text)
+    return "".join(unicodedata.normalize("NFKC", str(text)).split()).casefold()
+
+
+def unique(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """key → the one code it names; a key that names several codes (an address one
+    accountant uses for several units, two names alike once normalised) names none."""
+    seen: dict[str, set[str]] = {}
+    for key, code in pairs:
+        if key:
+            seen.setdefault(key, set()).add(code)
+    return {key: codes.pop() for key, codes in seen.items() if len(codes) == 1}
+
+
+def outermost(found: set[str]) -> set[str]:
+    """The found keys that are not part of another found key (第22局, not also 第2局)."""
+    return {k for k in found if not any(k != o and k in o for o in found)}
+
+
 class Matcher:
-    """Which department a return belongs to, and by what evidence."""
+    """Which department a return belongs to, and by what evidence: the first of these
+    ways, in order of trust, that names exactly one department of this campaign.
+
+    1. ``signature``: a valid signature of this campaign's key over an issue id this
+       campaign issued; the department it was issued to.
+    2. ``hand``: assigned by hand (``collect --department``, :mod:`xltool.round.assign`).
+    3. ``header``: the form's own 部门编码 and 部门名称. Both filled: they must name the
+       same roster department. One filled and the other empty: the filled one names it.
+       A header whose code and name disagree, or that names no roster department,
+       decides nothing.
+    4. ``reply``: the message answers one xltool sent about a department.
+    5. ``sender``: the sender's address is on the roster for exactly one department.
+    6. ``file-name``: the file name holds one department's code (as a whole token) or
+       its name, and nothing naming another.
+
+    What the form says of itself outranks how it travelled: a shared accountant mails
+    and replies for several units, so the sender and the thread say who carried a
+    return, its header whose it is; a file name, renamed and forwarded at will and full
+    of years and numbers, is the last resort.
+
+    Codes and names are compared as :func:`plain` makes them (NFKC, no spaces, case
+    folded). In a file name a code counts only as a whole token, not next to an ASCII
+    letter or digit (``202`` is not in ``2025``, ``D01`` not in ``D012``); a name counts
+    anywhere, the longest first (``第22局`` is not also ``第2局``).
+    """
 
     def __init__(self, campaign: Campaign, ledger: Ledger) -> None:
         self.issued = {r["issue_id"]: r["code"] for r in ledger.issued()}
         docs = campaign.departments()
         self.departments = {d["code"]: d["department"] for d in docs}
-        self.by_name = {name: code for code, name in self.departments.items()}
+        self.codes = unique((plain(c), c) for c in self.departments)
+        self.names = unique((plain(n), c) for c, n in self.departments.items())
+        self.tokens = {
+            key: re.compile(rf"(?<![0-9a-z]){re.escape(key)}(?![0-9a-z])") for key in self.codes
+        }
         self.sent = {r["message_id"]: r["code"] for r in ledger.messages() if r["code"]}
-        by_address: dict[str, set[str]] = {}
-        for d in docs:
-            for address in d.get("emails") or []:
-                by_address.setdefault(address.lower(), set()).add(d["code"])
-        # an address shared by several departments (one accountant for several units)
-        # decides nothing
-        self.by_sender = {a: codes.pop() for a, codes in by_address.items() if len(codes) == 1}
+        self.by_sender = unique(
+            (a.strip().lower(), d["code"]) for d in docs for a in d.get("emails") or []
+        )
+
+    def code_of(self, text: Any) -> str | None:
+        """The roster code ``text`` is, as typed anywhere (``１０２`` is ``102``)."""
+        return self.codes.get(plain(text))
 
     def by_file_name(self, stem: str) -> str | None:
-        """One department named by a file name: by its code, else by its name (the
-        longest names first, so 第22局 is not also 第2局)."""
-        codes = {c for c in self.departments if c and c in stem}
-        codes = {c for c in codes if not any(c != o and c in o for o in codes)}
-        if len(codes) == 1:
-            return codes.pop()
-        names = [n for n in self.by_name if n and n in stem]
-        names = [n for n in names if not any(n != o and n in o for o in names)]
-        return self.by_name[names[0]] if len(names) == 1 else None
+        """The one department a file name names, by whole-token codes and by names."""
+        text = plain(stem)
+        codes = outermost({k for k, token in self.tokens.items() if token.search(text)})
+        names = outermost({k for k in self.names if k in text})
+        found = {self.codes[k] for k in codes} | {self.names[k] for k in names}
+        return found.pop() if len(found) == 1 else None
+
+    def by_header(self, fields: dict[str, Any]) -> str | None:
+        """The one department the header names (see the class docstring)."""
+        code, name = plain(fields.get("code")), plain(fields.get("department"))
+        by_code, by_name = self.codes.get(code), self.names.get(name)
+        if code and name:
+            return by_code if by_code == by_name else None
+        return by_code or by_name
 
     def match(
         self, result: FileResult, doc: dict[str, Any]
     ) -> tuple[str | None, str | None, str | None]:
-        """(department code, what decided, why none) for one return: the first of the
-        ways, in order of trust, that names a department of this campaign."""
-        for way in (self._by_signature, self._by_hand, self._by_reply, self._by_sender):
+        """(department code, what decided, why none) for one return."""
+        ways = (
+            self._by_signature,
+            self._by_hand,
+            self._by_header,
+            self._by_reply,
+            self._by_sender,
+            self._by_file_name,
+        )
+        for way in ways:
             found = way(result, doc)
             if found:
-                return found, way.__name__.removeprefix("_by_"), None
-        fields = (result.data or {}).get("fields", {})
-        code = str(fields.get("code") or "").strip()
-        name = str(fields.get("department") or "").strip()
-        if code in self.departments and (not name or self.departments[code] == name):
-            return code, "header", None
-        if name in self.by_name and not code:
-            return self.by_name[name], "header", None
-        found = self.by_file_name(Path(doc.get("original_name") or "").stem)
-        if found:
-            return found, "file-name", None
-        return None, None, self._why_none(result, code, name)
+                return found, way.__name__.removeprefix("_by_").replace("_", "-"), None
+        return None, None, self._why_none(result)
 
     def _by_signature(self, result: FileResult, doc: dict[str, Any]) -> str | None:
         if result.signature == "valid-hmac" and result.issue_id in self.issued:
@@ -436,7 +532,10 @@ class Matcher:
         return None
 
     def _by_hand(self, result: FileResult, doc: dict[str, Any]) -> str | None:
-        return doc["assigned"] if doc.get("assigned") in self.departments else None
+        return self.code_of(doc.get("assigned")) if doc.get("assigned") else None
+
+    def _by_header(self, result: FileResult, doc: dict[str, Any]) -> str | None:
+        return self.by_header((result.data or {}).get("fields") or {})
 
     def _by_reply(self, result: FileResult, doc: dict[str, Any]) -> str | None:
         for ref in [doc.get("in_reply_to"), *reversed(doc.get("references") or [])]:
@@ -445,12 +544,18 @@ class Matcher:
         return None
 
     def _by_sender(self, result: FileResult, doc: dict[str, Any]) -> str | None:
-        return self.by_sender.get((doc.get("sender") or "").lower())
+        return self.by_sender.get((doc.get("sender") or "").strip().lower())
+
+    def _by_file_name(self, result: FileResult, doc: dict[str, Any]) -> str | None:
+        return self.by_file_name(Path(doc.get("original_name") or "").stem)
 
     @staticmethod
-    def _why_none(result: FileResult, code: str, name: str) -> str:
+    def _why_none(result: FileResult) -> str:
         if result.issue_id and result.signature == "valid-hmac":
             return "签名有效，但不是本批次发放的表"
+        fields = (result.data or {}).get("fields") or {}
+        code = str(fields.get("code") or "").strip()
+        name = str(fields.get("department") or "").strip()
         if code or name:
             return f"表头的部门「{code} {name}」不在本批次名单中或与编码不符".replace("「 ", "「")
         return "无签名、表头和文件名都无法确定部门"

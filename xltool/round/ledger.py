@@ -248,33 +248,23 @@ class Ledger:
 
     def returns(self) -> list[ReturnRow]:
         rows = self.db.execute("SELECT * FROM returns ORDER BY received_at, recorded_at, id")
-        return [
-            ReturnRow(
-                id=r["id"],
-                sha256=r["sha256"],
-                file=r["file"],
-                original_name=r["original_name"],
-                received_at=r["received_at"],
-                received_at_source=r["received_at_source"],
-                recorded_at=r["recorded_at"],
-                source=r["source"],
-                sender=r["sender"],
-                code=r["code"],
-                matched_by=r["matched_by"],
-                issue_id=r["issue_id"],
-                status=r["status"],
-                errors=r["errors"],
-                warnings=r["warnings"],
-                execution_rate=r["execution_rate"],
-                score=r["score"],
-                totals=json.loads(r["totals"]) if r["totals"] else None,
-                annotated=r["annotated"],
-                unmatched_reason=r["unmatched_reason"],
-                findings=json.loads(r["findings"]) if r["findings"] else [],
-                message_id=r["message_id"],
-            )
-            for r in rows
-        ]
+        return [_return_row(r) for r in rows]
+
+    def return_of(self, sha256: str) -> ReturnRow | None:
+        """One recorded return by its content hash, or None."""
+        row = self.db.execute("SELECT * FROM returns WHERE sha256=?", (sha256,)).fetchone()
+        return _return_row(row) if row is not None else None
+
+    def move_return(
+        self, db: sqlite3.Connection, sha256: str, code: str, matched_by: str, detail: str
+    ) -> None:
+        """Within a transaction: a recorded return now belongs to ``code`` (matched so),
+        with an ``assigned`` event saying what moved it."""
+        db.execute(
+            "UPDATE returns SET code=?, matched_by=?, unmatched_reason=NULL WHERE sha256=?",
+            (code, matched_by, sha256),
+        )
+        self._event(db, "assigned", code, detail)
 
     # --- mail ---------------------------------------------------------------------------
 
@@ -336,3 +326,30 @@ class Ledger:
             "INSERT INTO events(at, kind, code, detail) VALUES (?, ?, ?, ?)",
             (datetime.now(UTC).isoformat(timespec="microseconds"), kind, code, detail),
         )
+
+
+def _return_row(r: sqlite3.Row) -> ReturnRow:
+    return ReturnRow(
+        id=r["id"],
+        sha256=r["sha256"],
+        file=r["file"],
+        original_name=r["original_name"],
+        received_at=r["received_at"],
+        received_at_source=r["received_at_source"],
+        recorded_at=r["recorded_at"],
+        source=r["source"],
+        sender=r["sender"],
+        code=r["code"],
+        matched_by=r["matched_by"],
+        issue_id=r["issue_id"],
+        status=r["status"],
+        errors=r["errors"],
+        warnings=r["warnings"],
+        execution_rate=r["execution_rate"],
+        score=r["score"],
+        totals=json.loads(r["totals"]) if r["totals"] else None,
+        annotated=r["annotated"],
+        unmatched_reason=r["unmatched_reason"],
+        findings=json.loads(r["findings"]) if r["findings"] else [],
+        message_id=r["message_id"],
+    )

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from xltool.round.folder import Campaign, read_json
-from xltool.round.intake import record_stored, stored_sidecars
+from xltool.round.intake import read_assignments, record_stored, stored_sidecars
 from xltool.round.ledger import Ledger
 
 
@@ -37,11 +38,24 @@ def _record_issued(campaign: Campaign, ledger: Ledger | None = None) -> None:
         )
 
 
+def _record_assignments(campaign: Campaign, ledger: Ledger) -> None:
+    """An ``assigned`` event for each hand assignment kept in assignments.json (the
+    returns were matched by them already), so the ledger's history shows them too."""
+    for sha, moves in sorted(read_assignments(campaign).items()):
+        if not ledger.has_return(sha):
+            continue
+        for entry in moves:
+            detail = {"sha256": sha, "file": entry.get("file"), "to": entry.get("code")}
+            detail["assigned_at"] = entry.get("assigned_at")
+            ledger.event("assigned", entry.get("code"), json.dumps(detail, ensure_ascii=False))
+
+
 def rebuild(
     campaign: Campaign, key: bytes | None = None, progress: Callable[[Any], None] | None = None
 ) -> None:
     """Recreate ledger.sqlite from the folder alone: departments.json, issued/ and its
-    sidecars, inbox/ and its sidecars (each return verified again)."""
+    sidecars, inbox/ and its sidecars (each return verified again) with the hand
+    assignments of assignments.json laid over them (:func:`stored_sidecars`)."""
     tmp = campaign.root / f".ledger-rebuild-{os.getpid()}.sqlite"
     for stale in (tmp, tmp.with_name(tmp.name + "-wal"), tmp.with_name(tmp.name + "-shm")):
         stale.unlink(missing_ok=True)
@@ -59,6 +73,7 @@ def rebuild(
             key=lambda d: d["file"],
         )
         record_stored(campaign, ledger, docs, key=key, progress=progress)
+        _record_assignments(campaign, ledger)
         ledger.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     for suffix in ("-wal", "-shm"):
         Path(str(campaign.ledger_path) + suffix).unlink(missing_ok=True)
