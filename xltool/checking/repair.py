@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from xltool.errors import InputError
+from xltool.errors import InputError, XltoolError
 from xltool.findings import Finding, show_value
 from xltool.forms.fields import field_type
 from xltool.forms.model import Dropped, FormData, Repaired
@@ -179,3 +179,16 @@ def _cannot(src: Path, finding: Finding) -> InputError:
         f"{shown_path(src)} 无法修复：{finding.message('zh')}",
         f"{shown_path(src)} cannot be repaired: {finding.message('en')}",
     )
+
+
+def repair_bounded(
+    src: Path, out: Path, spec: Spec | None = None, force: bool = False, imported: bool = False
+) -> Repaired:
+    """:func:`repair` (``imported``: ``xltool import``) in a child process bounded in time
+    and memory, as every face calls it: a file that hangs or explodes costs an XltoolError
+    saying so, never the caller."""
+    from xltool.reading.bounded import call_bounded
+
+    if out.resolve() == src.resolve():
+        raise XltoolError("输出文件不能是输入文件", "OUTPUT must not be the input file")
+    return call_bounded(repair, src, out, spec, force, imported)

@@ -233,15 +233,10 @@ def repair(src: Path, output: Path, kind: str | None, spec_file: Path | None, fo
     Example:
       xltool repair 回收/商务局.xlsx -o 修复/商务局.xlsx
     """
-    from xltool.checking.repair import repair as repair_form
-    from xltool.reading.bounded import call_bounded
+    from xltool.checking.repair import repair_bounded
     from xltool.safeio import visible
 
-    if output.resolve() == src.resolve():
-        raise XltoolError("输出文件不能是输入文件", "OUTPUT must not be the input file")
-    spec = spec_or_none(kind, spec_file)
-    # the returned file is read in a child process, bounded like verify's workers
-    repaired = call_bounded(repair_form, src, output, spec, force)
+    repaired = repair_bounded(src, output, spec_or_none(kind, spec_file), force)
     click.echo(t("wrote", path=visible(output)))
     _show_carried(repaired)
 
@@ -330,14 +325,11 @@ def import_(
 def _import_one(src: Path, target: Path, spec: Any, force: bool) -> bool:
     """One file, read in a bounded child process; a file that cannot be imported is
     one line on stderr and never stops the rest."""
-    from xltool.checking.repair import repair as repair_form
-    from xltool.reading.bounded import call_bounded
+    from xltool.checking.repair import repair_bounded
     from xltool.safeio import visible
 
-    if target.resolve() == src.resolve():
-        raise XltoolError("输出文件不能是输入文件", "OUTPUT must not be the input file")
     try:
-        repaired = call_bounded(repair_form, src, target, spec, force, True)
+        repaired = repair_bounded(src, target, spec, force, imported=True)
     except XltoolError as exc:
         click.echo(f"xltool: {visible(exc.text(current_lang()))}", err=True)
         return False

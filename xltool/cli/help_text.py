@@ -183,8 +183,8 @@ JSON 含每张表按定义名称的填报值、按顺序的指标行、重算的
 
 PATHS 可以是文件、文件夹、.zip 压缩包和保存的邮件（.eml）。加 --imap 时还读取邮箱
 文件夹中的新邮件（不标为已读）。每个工作簿按原样保存在 inbox/（同样的内容只算一次），
-校验后匹配到部门（本批次有效签名的发放编号优先；否则依次按手工指定、回复的邮件、
-发件人地址、表头、文件名），并登记；有问题的表在 annotated/ 生成标注副本。
+校验后匹配到部门（本批次有效签名的发放编号优先；否则依次按手工指定、表头（编码
+与名称一致）、回复的邮件、发件人地址、文件名），并登记；有问题的表在 annotated/ 生成标注副本。
 退出码 0：全部收录且新收的表都通过；1：有待修改、未匹配或没有附带工作簿的邮件；
 2：用法错误。
 
@@ -196,7 +196,15 @@ PATHS 可以是文件、文件夹、.zip 压缩包和保存的邮件（.eml）�
   xltool collect --imap --reply
   xltool collect 导出的邮件/*.eml --reply --drafts 回复草稿/""",
     "collect --received-at": "收到这些文件的时间（YYYY-MM-DD 或 ISO 时间）[默认：各文件的修改时间，并如实记录；邮件用其日期]。",
-    "collect --department": "手工把文件归到此部门编码（用于无签名的文件）。",
+    "collect --department": "手工把文件归到此部门编码（用于无签名的文件；此前已收录的文件也会改归）。",
+    "campaign assign": """把一份已收录的报回表手工改归某部门（签名仍优先）。记入台账，重建台账后仍保留。
+
+RETURN 是 inbox/ 中的文件名，或其 sha256（至少 8 位前缀）。
+
+\b
+示例：
+  xltool campaign assign 3f9a2c1b 102
+  xltool campaign assign 20250302-商务局.xlsx 102""",
     "collect --imap": "同时读取 IMAP 邮箱文件夹中的新邮件。",
     "collect --since": "与 --imap 同用：只读此日期以后的邮件。",
     "collect --move-to": "与 --imap 同用：把处理过的邮件移到此文件夹。",
@@ -356,8 +364,8 @@ PATHS are files, folders, .zip files and saved messages (.eml). With --imap, new
 messages of the campaign's IMAP folder too (read without marking them read). Each
 workbook is kept in inbox/ exactly as received (the same bytes twice are one return),
 verified, matched to a department (a valid signed issue id of this campaign decides;
-otherwise a hand assignment, a reply to a message xltool sent, the sender's address in
-the roster, the form's header, then the file name) and recorded; returns with findings
+otherwise a hand assignment, the form's header (code and name agreeing), a reply to a
+message xltool sent, the sender's address in the roster, then the file name) and recorded; returns with findings
 get an annotated copy in annotated/. Exit 0: every input recorded and every new return
 passed; 1: a return to fix, an unmatched input or a message without a workbook; 2: usage
 error.
@@ -369,7 +377,7 @@ Examples:
   xltool collect scan.xlsx --department 101
   xltool collect --imap --reply
   xltool collect saved-mail/*.eml --reply --drafts reply-drafts/""",
-    "collect --department": "Assign the file(s) to this department code by hand (unsigned files).",
+    "collect --department": "Assign the file(s) to this department code by hand (unsigned files; a file collected before is moved).",
     "status": """Where every department stands: missing, overdue, to fix, passed or exempt.
 
 One row per department with its contacts, when its form was issued, how many returns

@@ -182,6 +182,35 @@ def campaign_rebuild(campaign_dir: Path | None, key_file: Path | None) -> None:
     click.echo(t("wrote", path=visible(c.ledger_path)))
 
 
+@campaign.command("assign", context_settings=CONTEXT)
+@click.argument("which", metavar="RETURN")
+@click.argument("target", metavar="CODE")
+@campaign_option
+@key_option
+def campaign_assign(
+    which: str, target: str, campaign_dir: Path | None, key_file: Path | None
+) -> None:
+    """Move a stored return to a department by hand (a signature still decides).
+
+    Recorded in the ledger as an event and kept through `campaign rebuild`. RETURN is its
+    file name in inbox/ or its sha256 (a prefix of at least 8 hex digits).
+
+    \b
+    Examples:
+      xltool campaign assign 3f9a2c1b 102
+      xltool campaign assign 20250302-commerce.xlsx 102
+    """
+    from xltool.round.assign import assign
+    from xltool.safeio import visible
+
+    c = open_campaign(campaign_dir)
+    done = assign(c, which, target, key=c.key(key_file))
+    _lines(done.notes)
+    if done.moved:
+        before = done.previous or ("未匹配" if current_lang() == "zh" else "unmatched")
+        click.echo(visible(f"{done.file}: {before} → {done.code}"))
+
+
 @click.command(cls=I18nCommand, context_settings=CONTEXT)
 @click.argument("paths", nargs=-1)
 @click.option(
