@@ -498,6 +498,52 @@ def hunan_2020_county_targets() -> bytes:
     return grid(rows)
 
 
+# --- inconsistencies planted where the research saw them (issue 23, point 4) -------------
+
+
+def _words_and_no_results(ws: Any) -> None:
+    """The seed with figures typed as targets and words as their completion (已完成,
+    基本完成: research §5, problem 5), and the 年度工作目标's 实际完成情况 left empty."""
+    ws["E13"] = "≥10%"  # 社会零售总额增长: 已完成 stays its completion
+    ws["E17"], ws["F17"] = "4亿美元", "基本完成"  # 进出口总额
+    ws["F11"] = None
+
+
+def seed_words_for_figures() -> bytes:
+    return retyped_seed(_words_and_no_results)
+
+
+def side_by_side_goal() -> bytes:
+    """A project form typing its goal beside its labels (预期目标 | text | 实际完成情况 |
+    empty): the results are missing. 建成服务站 has the figure 3个 as its target and 完成 as
+    its completion; 培训人次 reaches 150 of a ≥100 target and gives no reason, while
+    单位建设成本, 30% under its ≤50 ceiling, says why."""
+    rows: list[list[Any]] = [["村级综合服务站建设项目支出绩效自评表"]]
+    rows += [
+        [
+            c.format(name="村级综合服务站建设", dept="某县商务局", unit="某县商务局")
+            if isinstance(c, str)
+            else c
+            for c in PROJECT_HEAD[0]
+        ]
+    ]
+    rows += [FUND_HEAD]
+    rows += [
+        [None, "年度资金总额", 120, 120, 114, 10, "95%", 9.5],
+        [None, "其中：当年财政拨款", 120, 120, 114, None, None, None],
+    ]
+    rows += [["年度总体目标", "预期目标", "建成3个村级综合服务站并投入使用", None, "实际完成情况"]]
+    rows += [IND_HEAD]
+    rows += [
+        ["产出指标", "数量指标", "建成服务站", "3个", "完成", 30, 30],
+        [None, "质量指标", "培训人次", "≥100人次", "150人次", 20, 20],
+        [None, "成本指标", "单位建设成本", "≤50万元", "35万元", 20, 20, "集中采购压低了价格"],
+        ["满意度指标", "服务对象满意度指标", "群众满意度", "≥90%", "95%", 20, 20],
+    ]
+    rows += [["总分", None, None, None, None, 100, 99.5]]
+    return grid(rows)
+
+
 FORMS: dict[str, Callable[[], bytes]] = {
     "seed": seed,
     "seed-columns-reordered": seed_columns_reordered,
@@ -514,6 +560,8 @@ FORMS: dict[str, Callable[[], bytes]] = {
     "g-bayannur-2024": example_g,
     "qingshen-partly-filled-2023": partly_filled,
     "hunan-2018-score-sheet": hunan_2018_score_sheet,
+    "planted-seed-words-for-figures": seed_words_for_figures,
+    "planted-side-by-side-goal": side_by_side_goal,
 }
 
 # Not a scoring form at all: verify says so (template-unknown), import refuses it.

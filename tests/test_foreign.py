@@ -70,7 +70,23 @@ CASES: dict[str, tuple[str, tuple[Any, ...], int, set[tuple[str, str | None]], b
         "dept-overall", (None, None, None, None, 100, 96), 7,
         {("kind-guessed", None), ("structure-changed", None)}, False,
     ),
+    # planted: figures as targets completed in words (已完成, 基本完成); the goal's results empty
+    "planted-seed-words-for-figures": (
+        "dept-overall", SEED_TOTALS, 20,
+        {("actual-not-a-number", "F13"), ("actual-not-a-number", "F17"), ("goal-actual-missing", "F11")},
+        True,
+    ),
+    # planted: a goal typed beside its labels, results empty; 3个 completed as 完成; 150 of ≥100
+    # with no reason (35 under ≤50 gives one)
+    "planted-side-by-side-goal": (
+        "project", (120, 120, 114, 0.95, 100, 99.5), 4,
+        {("goal-actual-missing", "F6"), ("actual-not-a-number", "E8"), ("over-target-unexplained", "H9")},
+        True,
+    ),
 }  # fmt: skip
+
+# what the planted forms plant: no other form of the corpus may get these
+PLANTED = {"actual-not-a-number", "goal-actual-missing", "over-target-unexplained"}
 
 
 def test_the_corpus_covers_every_case() -> None:
@@ -99,6 +115,39 @@ def test_a_foreign_form_is_read_by_what_it_says(name: str, tmp_path: Path) -> No
     )
     for f in result.findings:  # every message names what it is about
         assert f.message("zh") and f.message("en") and "{" not in f.message("en")
+
+
+def test_what_is_planted_is_found_and_only_where_it_is_planted() -> None:
+    """Each planted form expects its planted findings (each at its cell, held exactly by
+    the test above); no clean form of the corpus expects one."""
+    for name, (_kind, _figures, _count, expected, _sure) in CASES.items():
+        planted = {(code, cell) for code, cell in expected if code in PLANTED}
+        assert bool(planted) == name.startswith("planted-"), name
+        assert all(cell for _code, cell in planted), name
+    found = {code for *_, expected, _sure in CASES.values() for code, _cell in expected}
+    assert found >= PLANTED
+
+
+def test_a_planted_finding_says_what_was_typed(tmp_path: Path) -> None:
+    path = tmp_path / "words.xlsx"
+    path.write_bytes(FORMS["planted-seed-words-for-figures"]())
+    by_cell = {f.cell: f for f in verify_file(path).findings}
+    assert by_cell["F17"].message("zh") == (
+        "自评表!F17（指标5：进出口总额）年度指标值为「4亿美元」，是定量指标，实际完成值却写作"
+        "「基本完成」，无法按指标性质核算得分；请填写实际完成的数值"
+    )
+    assert by_cell["F11"].severity == "error" and by_cell["F11"].message("en") == (
+        "自评表!F11 (实际完成情况): the expected goals are stated but their actual results are "
+        "empty; describe what was achieved"
+    )
+    path = tmp_path / "beside.xlsx"
+    path.write_bytes(FORMS["planted-side-by-side-goal"]())
+    result = verify_file(path)
+    over = next(f for f in result.findings if f.code == "over-target-unexplained")
+    assert (over.found, over.expected, over.severity) == (150, 100, "warning")
+    # the goal typed beside its label is read as the goal, not the cell under the label
+    assert result.data["fields"]["goal_expected"] == "建成3个村级综合服务站并投入使用"
+    assert result.data["fields"]["goal_actual"] is None
 
 
 def test_a_stated_figure_says_both_values(tmp_path: Path) -> None:

@@ -228,6 +228,35 @@ _CATALOGUE = [
         "{place} ({label}): score {found} is below the points {expected}; give the reason and remedy",
     ),
     Code(
+        "over-target-unexplained",
+        "warning",
+        "大幅超额完成未说明原因",
+        "Target far exceeded, unexplained",
+        "{place}（{label}）实际完成值 {found} {beyond}年度指标值 {expected}，偏离超过 {margin}"
+        "（指标性质「{nature}」），属大幅超额完成；请在「{reason}」中说明原因",
+        "{place} ({label}): the actual {found} is {beyond} the annual target {expected} by more "
+        "than {margin} ({nature}), far beyond it; explain why in '{reason}'",
+    ),
+    Code(
+        "actual-not-a-number",
+        "error",
+        "定量指标的完成值不是数字",
+        "Actual of a quantitative indicator not a number",
+        "{place}（{label}）年度指标值为「{expected}」，是定量指标，实际完成值却写作「{found}」，"
+        "无法按指标性质核算得分；请填写实际完成的数值",
+        "{place} ({label}) has the numeric target '{expected}', but its actual is written as "
+        "'{found}', so its score cannot be checked by its rule; enter the figure achieved",
+    ),
+    Code(
+        "goal-actual-missing",
+        "error",
+        "目标完成情况未填写",
+        "Goal results missing",
+        "{place}（{label}）：已写明预期目标，实际完成情况却未填写；请填写目标的实际完成情况",
+        "{place} ({label}): the expected goals are stated but their actual results are empty; "
+        "describe what was achieved",
+    ),
+    Code(
         "indicator-incomplete",
         "error",
         "指标行不完整",

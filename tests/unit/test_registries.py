@@ -44,7 +44,7 @@ def test_a_spec_names_only_families_with_their_parameters() -> None:
 
 def test_each_kind_runs_every_always_family_and_its_own() -> None:
     always = {t for t, f in checks.FAMILIES.items() if f.always}
-    for kind, own in [("dept-overall", {"within_budget"}), ("project", {"within_budget", "require_when_below"})]:  # fmt: skip
+    for kind, own in [("dept-overall", {"within_budget"}), ("project", {"within_budget", "require_when_below", "over_target"})]:  # fmt: skip
         names = {c.type for c in checks.checks_for(load_builtin(kind))}
         assert names == always | own
 

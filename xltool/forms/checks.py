@@ -36,7 +36,7 @@ from xltool.forms.rules import (
     total,
 )
 from xltool.forms.spec import Spec
-from xltool.forms.values import normalise_nature
+from xltool.forms.values import normalise_nature, parse_measure
 
 TOLERANCE = 0.005
 RED_FILL = "#F8CBAD"
@@ -753,3 +753,99 @@ class WithinBudget(Check):
                     )
                 )
         return out
+
+
+_BEYOND = {"above": ("高于", "above"), "below": ("低于", "below")}
+
+
+@dataclass(frozen=True)
+class OverTarget(Check):
+    """An actual far beyond its target, by more than ``margin`` of it (0.2: 20%), needs
+    its reason (``reason``, an indicator column): a target met that easily may have been
+    set too low. Beyond is the side 指标性质 counts as better: above for ≥ and =, below
+    for ≤. The empty reason cell turns amber while it is so."""
+
+    type: ClassVar[str] = "over_target"
+    codes: ClassVar[tuple[str, ...]] = ("over-target-unexplained",)
+
+    margin: float = 0.2
+    reason: str = "reason"
+
+    def validate(self, spec: Spec) -> None:
+        if not is_number(self.margin) or self.margin < 0:
+            raise SpecError("check over_target: margin must be a number, 0 or more (0.2 is 20%)")
+        columns = {c.key for c in spec.indicators.columns}
+        for key in ("target", "actual", self.reason):
+            if key not in columns:
+                raise SpecError(f"check over_target names unknown indicator column '{key}'")
+
+    def beyond(self, nature: str | None, target: Any, actual: Any) -> str | None:
+        """``above`` or ``below`` when ``actual`` passes ``target`` by more than the margin
+        on the side its 指标性质 counts as better; else None (0 as a target has no share)."""
+        if not (is_number(target) and is_number(actual)) or target == 0:
+            return None
+        if nature in ("≥", "="):
+            gap, side = actual - target, "above"
+        elif nature == "≤":
+            gap, side = target - actual, "below"
+        else:
+            return None
+        return side if gap - self.margin * abs(target) > 1e-9 * abs(target) else None
+
+    def context(self, nature: str, side: str, reason: str) -> dict[str, Any]:
+        """What its finding says besides the actual (found) and the target (expected)."""
+        zh, en = _BEYOND[side]
+        margin = f"{self.margin * 100:.6f}".rstrip("0").rstrip(".") + "%"
+        return {
+            "nature": nature,
+            "margin": margin,
+            "beyond_zh": zh,
+            "beyond_en": en,
+            "reason": reason,
+        }
+
+    def excel(self, face: ExcelFace) -> None:
+        if not {"nature", "target", "actual", self.reason} <= set(face.layout.columns):
+            return
+        n, t, a, r = (face.first(k) for k in ("nature", "target", "actual", self.reason))
+        far = f"{self.margin:.10g}*ABS({t})"
+        face.highlight(
+            face.column(self.reason),
+            f"AND(ISNUMBER({t}),ISNUMBER({a}),{t}<>0,LEN(TRIM({r}))=0,"
+            f'OR(AND(OR({n}="≥",{n}="="),{a}-{t}>{far}),AND({n}="≤",{t}-{a}>{far})))',
+            "amber",
+        )
+
+    def findings(self, facts: Facts) -> list[Finding]:
+        reading = facts.reading
+        if self.reason not in reading.columns or not facts.has_indicators():
+            return []
+        label = facts.spec.column(self.reason).label
+        natured = "nature" in reading.columns
+        out = []
+        for row in reading.indicators:
+            nature, target, actual = measured(row.values, natured)
+            side = self.beyond(nature, target, actual)
+            if side and nature and row.values.get(self.reason) in (None, ""):
+                context = self.context(nature, side, label)
+                out.append(
+                    reading.row_finding(
+                        "over-target-unexplained", self.reason, row, actual, target, **context
+                    )
+                )
+        return out
+
+
+def measured(values: Mapping[str, Any], natured: bool = True) -> tuple[str | None, Any, Any]:
+    """An indicator row's 指标性质 (normalised as scoring takes it: 大于等于 is ≥), its
+    target and its actual, as numbers where they are. Without a 指标性质 column (``natured``
+    False) the symbol typed with the target says it, and a bare number counts as ≥."""
+    target, actual, symbol = values.get("target"), values.get("actual"), None
+    if isinstance(target, str):
+        symbol, target = parse_measure(target)
+    if isinstance(actual, str):
+        actual = parse_measure(actual)[1]
+    nature = normalise_nature(values.get("nature")) or (None if natured else symbol)
+    if nature is None and not natured and is_number(target) and is_number(actual):
+        nature = "≥"
+    return nature, target, actual

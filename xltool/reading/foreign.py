@@ -219,20 +219,20 @@ def _read_indicators(sheet: Sheet, vocab: Vocabulary, form: ForeignForm, first: 
         for key, col in cols.items():
             value = sheet.value(r, col)
             value = value.strip() if isinstance(value, str) else value
-            line.values[key] = None if _placeholder(value) else value
+            line.values[key] = None if placeholder(value) else value
             line.cells[key] = a1(r, col)
         level1 = line.values.get("level1") or level1
         level2 = line.values.get("level2") or level2
         line.values["level1"], line.values["level2"] = level1, level2
         name = line.values.get("name")
-        if _placeholder(name) and all(
+        if placeholder(name) and all(
             line.values.get(k) in (None, "") for k in ("points", "score", "actual")
         ):
             continue
         form.indicators.append(line)
 
 
-def _placeholder(value: Any) -> bool:
+def placeholder(value: Any) -> bool:
     """Nothing, or what stands for nothing: ……, /, -, —."""
     return value in (None, "") or (
         isinstance(value, str) and norm(value) in ("……", "...", "…", "/", "-", "—", "——")
@@ -294,19 +294,29 @@ def _read_fields(sheet: Sheet, vocab: Vocabulary, form: ForeignForm) -> None:
     label itself (across merged cells); for a heading row of goals, the cell below."""
     for r in sheet.rows:
         row = sheet.row(r)
+        headings = _goal_headings(row, vocab)
         for i, (c, v) in enumerate(row):
             key = vocab.key("fields", v)
             if key is None or key in form.fields:
                 continue
             right = [(cc, vv) for cc, vv in row[i + 1 :] if vocab.key("fields", vv) is None]
             below = sheet.value(r + 1, c)
-            if key.startswith("goal_") and vocab.key("fields", row[-1][1]) is not None:
+            if key.startswith("goal_") and headings:
                 form.fields[key], form.field_cells[key] = below, a1(r + 1, c)
             elif right and right[0][0] <= c + 8:
                 form.fields[key], form.field_cells[key] = right[0][1], a1(r, right[0][0])
             else:
                 form.field_cells[key] = a1(r, c + 1)
                 form.fields[key] = None
+
+
+def _goal_headings(row: list[tuple[int, Any]], vocab: Vocabulary) -> bool:
+    """A row of goal headings (预期目标 | 实际完成情况, each over its text in the row below):
+    from its first goal label on, it holds labels only. Goals typed beside their labels
+    (预期目标 | text | 实际完成情况 | text, or that last one left empty) are not."""
+    keys = [vocab.key("fields", v) for _c, v in row]
+    first = next((i for i, k in enumerate(keys) if k and k.startswith("goal_")), None)
+    return first is not None and all(k is not None for k in keys[first:])
 
 
 def number(value: Any) -> float | None:

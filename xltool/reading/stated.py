@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from xltool.findings import Finding
-from xltool.forms.checks import TOLERANCE
+from xltool.forms.checks import TOLERANCE, OverTarget, build
 from xltool.forms.kinds import load_builtin
 from xltool.forms.rules import IndicatorScore, excel_round, qualitative_band, total
 from xltool.forms.spec import Spec
 from xltool.forms.values import normalise_nature, parse_measure
-from xltool.reading.foreign import ForeignForm, Line, number, vocabulary
+from xltool.reading.foreign import ForeignForm, Line, number, placeholder, vocabulary
 
 RATE_TOLERANCE = 0.005  # half a percent: 86% shown for 86.2% is the display, not an error
 
@@ -95,7 +95,8 @@ def check_stated(form: ForeignForm, spec: Spec, evidence: list[str], sure: bool)
     rate = _rates(form, out, rates)
     execution = _execution_scores(form, out, rates) if scores_execution(spec) else None
     scores = _indicator_scores(form, out)
-    out.findings += _required(form, spec)
+    goal = _goal_actual(form, spec)
+    out.findings += goal + _required(form, spec, skip={f.field for f in goal})
     score = _total(form, out, spec, execution, scores)
     out.totals = {
         "budget_initial": amounts.get("initial"),
@@ -274,6 +275,7 @@ def nature_and_numbers(values: dict[str, Any]) -> tuple[str | None, Any, Any]:
 def _indicator_scores(form: ForeignForm, out: Stated) -> list[float | None]:
     """Each row's 得分 by its 指标性质: the rule's where it applies, else as stated."""
     rule = IndicatorScore()
+    over = over_target(out.spec)
     scores: list[float | None] = []
     for line in form.indicators:
         v = line.values
@@ -281,6 +283,8 @@ def _indicator_scores(form: ForeignForm, out: Stated) -> list[float | None]:
         nature, target, actual = nature_and_numbers(v)
         label = str(v.get("name") or "")
         out.findings += _conflict(form, line, label)
+        out.findings += _words_actual(form, line, nature, target, label)
+        out.findings += _beyond(form, out.spec, over, line, label)
         if points is not None and stated is not None and stated > points + TOLERANCE:
             out.findings.append(_row(form, line, "score-over-points", stated, points, label))
         if nature == "定性" or (nature is None and isinstance(v.get("actual"), str)):
@@ -304,6 +308,47 @@ def _indicator_scores(form: ForeignForm, out: Stated) -> list[float | None]:
             out.findings.append(_incomplete(form, line, label))
         out.findings += _reason(form, line, final, points, label)
     return scores
+
+
+def _words_actual(
+    form: ForeignForm, line: Line, nature: str | None, target: Any, label: str
+) -> list[Finding]:
+    """A completion typed as words (已完成, 基本完成 …) on a quantitative row: one whose
+    target is a figure (≥95%, 4个) and whose 指标性质 is not 定性. Its score cannot be
+    checked by its rule."""
+    actual = line.values.get("actual")
+    if (
+        target is None
+        or nature == "定性"
+        or not isinstance(actual, str)
+        or parse_measure(actual)[1] is not None
+    ):
+        return []
+    found = line.values.get("target")
+    return [_row(form, line, "actual-not-a-number", actual, found, label, "actual")]
+
+
+def over_target(spec: Spec) -> OverTarget | None:
+    """The kind's over-completion setting (``checks:`` ``over_target``), if it has one."""
+    entry = next((c for c in spec.checks if c.type == OverTarget.type), None)
+    check = build(entry.type, entry.params, spec) if entry else None
+    return check if isinstance(check, OverTarget) else None
+
+
+def _beyond(
+    form: ForeignForm, spec: Spec, check: OverTarget | None, line: Line, label: str
+) -> list[Finding]:
+    """An actual far beyond its target needs its reason, as the kind's over_target says
+    (the issued forms' check, read by label here)."""
+    if check is None or check.reason not in form.indicator_columns:
+        return []
+    nature, target, actual = nature_and_numbers(line.values)
+    side = check.beyond(nature, target, actual)
+    if nature is None or side is None or not placeholder(line.values.get(check.reason)):
+        return []
+    context = check.context(nature, side, spec.column(check.reason).label)
+    code = "over-target-unexplained"
+    return [_row(form, line, code, actual, target, label, check.reason, **context)]
 
 
 def _reason(
@@ -454,11 +499,35 @@ def _column_order(form: ForeignForm) -> list[Finding]:
     return out
 
 
-def _required(form: ForeignForm, spec: Spec) -> list[Finding]:
-    """Each required field the form labels but leaves empty."""
+def _goal_actual(form: ForeignForm, spec: Spec) -> list[Finding]:
+    """A 年度总体目标 stated with its 实际完成情况 left empty (or a /, a ——)."""
+    fields = spec.all_fields()
+    if (
+        "goal_actual" not in form.fields
+        or placeholder(form.fields.get("goal_expected"))
+        or not placeholder(form.fields["goal_actual"])
+    ):
+        return []
+    label = fields["goal_actual"].label if "goal_actual" in fields else "实际完成情况"
+    return [
+        Finding(
+            "goal-actual-missing",
+            sheet=form.sheet,
+            cell=form.field_cells.get("goal_actual"),
+            field="goal_actual",
+            context={"label": label},
+        )
+    ]
+
+
+def _required(form: ForeignForm, spec: Spec, skip: set[str | None]) -> list[Finding]:
+    """Each required field the form labels but leaves empty (but those in ``skip``,
+    already said otherwise)."""
     fields = spec.all_fields()
     out = []
     for name, value in form.fields.items():
+        if name in skip:
+            continue
         if name in fields and fields[name].required and value in (None, ""):
             out.append(
                 Finding(
