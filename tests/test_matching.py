@@ -21,7 +21,8 @@ from xltool.round.assign import assign
 from xltool.round.campaign import init
 from xltool.round.collect import collect
 from xltool.round.folder import Campaign
-from xltool.round.intake import Item, Matcher
+from xltool.round.intake import Item
+from xltool.round.matching import Matcher
 from xltool.round.rebuild import open_ledger, rebuild
 from xltool.round.status import campaign_status
 

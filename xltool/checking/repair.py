@@ -16,9 +16,10 @@ from xltool.forms.fields import field_type
 from xltool.forms.model import Dropped, FormData, Repaired
 from xltool.forms.spec import Spec
 from xltool.forms.write import write_form
+from xltool.reading.failures import classify_exception
 from xltool.reading.foreign import ForeignForm
 from xltool.reading.read import Reading, read_workbook
-from xltool.reading.sniff import Limits, cannot_open, classify_exception, sniff, too_large
+from xltool.reading.sniff import Limits, cannot_open, sniff, too_large
 from xltool.safeio import InputTooLarge, read_input, shown_path, write_atomic
 
 

@@ -21,8 +21,9 @@ from xltool.errors import XltoolError
 from xltool.findings import Finding
 from xltool.forms.spec import Spec
 from xltool.reading.bounded import Bounds
+from xltool.reading.failures import classify_exception
 from xltool.reading.read import NotAForm, Reading, read_workbook
-from xltool.reading.sniff import Limits, cannot_open, classify_exception, sniff, too_large
+from xltool.reading.sniff import Limits, cannot_open, sniff, too_large
 from xltool.safeio import InputTooLarge, OutputExists, is_regular, read_input, shown_path
 
 if TYPE_CHECKING:

@@ -19,15 +19,9 @@ from typing import Any
 
 from xltool.errors import XltoolError
 from xltool.round.folder import Campaign, now_iso, write_json
-from xltool.round.intake import (
-    ASSIGNMENTS,
-    plain,
-    read_assignments,
-    record_stored,
-    stored_sidecars,
-    unique,
-)
+from xltool.round.intake import ASSIGNMENTS, read_assignments, record_stored, stored_sidecars
 from xltool.round.ledger import Ledger
+from xltool.round.matching import plain, unique
 from xltool.round.rebuild import open_ledger
 
 _HEX_PREFIX = re.compile(r"[0-9a-f]{8,64}")

@@ -15,8 +15,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import io
-import re
-import unicodedata
 import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -31,6 +29,7 @@ from xltool.findings import jsonable
 from xltool.reading.sniff import Limits, MiB
 from xltool.round.folder import Campaign, now_iso, read_json, safe_name, write_json
 from xltool.round.ledger import Ledger
+from xltool.round.matching import Matcher
 from xltool.safeio import InputTooLarge, NotARegularFile, OutputExists, read_input, shown_path
 
 STRONG = ("signature", "hand")  # evidence a weaker match never displaces
@@ -419,143 +418,3 @@ def _json(value: Any) -> str:
     import json
 
     return json.dumps(jsonable(value), ensure_ascii=False)
-
-
-def plain(text: Any) -> str:
-    """A code or a name as it is compared: NFKC (full-width ``１０２`` is ``102``, ``Ｄ０１``
-    is ``D01``), every space removed (so trimmed), case folded; a whole float as an integer
-    (a code typed as a number). None is ``""``."""
-    if text is None:
-        return ""
-    if isinstance(text, float) and text.is_integer():
-        text = int(text)
-    return "".join(unicodedata.normalize("NFKC", str(text)).split()).casefold()
-
-
-def unique(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
-    """key → the one code it names; a key that names several codes (an address one
-    accountant uses for several units, two names alike once normalised) names none."""
-    seen: dict[str, set[str]] = {}
-    for key, code in pairs:
-        if key:
-            seen.setdefault(key, set()).add(code)
-    return {key: codes.pop() for key, codes in seen.items() if len(codes) == 1}
-
-
-def outermost(found: set[str]) -> set[str]:
-    """The found keys that are not part of another found key (第22局, not also 第2局)."""
-    return {k for k in found if not any(k != o and k in o for o in found)}
-
-
-class Matcher:
-    """Which department a return belongs to, and by what evidence: the first of these
-    ways, in order of trust, that names exactly one department of this campaign.
-
-    1. ``signature``: a valid signature of this campaign's key over an issue id this
-       campaign issued; the department it was issued to.
-    2. ``hand``: assigned by hand (``collect --department``, :mod:`xltool.round.assign`).
-    3. ``header``: the form's own 部门编码 and 部门名称. Both filled: they must name the
-       same roster department. One filled and the other empty: the filled one names it.
-       A header whose code and name disagree, or that names no roster department,
-       decides nothing.
-    4. ``reply``: the message answers one xltool sent about a department.
-    5. ``sender``: the sender's address is on the roster for exactly one department.
-    6. ``file-name``: the file name holds one department's code (as a whole token) or
-       its name, and nothing naming another.
-
-    What the form says of itself outranks how it travelled: a shared accountant mails
-    and replies for several units, so the sender and the thread say who carried a
-    return, its header whose it is; a file name, renamed and forwarded at will and full
-    of years and numbers, is the last resort.
-
-    Codes and names are compared as :func:`plain` makes them (NFKC, no spaces, case
-    folded). In a file name a code counts only as a whole token, not next to an ASCII
-    letter or digit (``202`` is not in ``2025``, ``D01`` not in ``D012``); a name counts
-    anywhere, the longest first (``第22局`` is not also ``第2局``).
-    """
-
-    def __init__(self, campaign: Campaign, ledger: Ledger) -> None:
-        self.issued = {r["issue_id"]: r["code"] for r in ledger.issued()}
-        docs = campaign.departments()
-        self.departments = {d["code"]: d["department"] for d in docs}
-        self.codes = unique((plain(c), c) for c in self.departments)
-        self.names = unique((plain(n), c) for c, n in self.departments.items())
-        self.tokens = {
-            key: re.compile(rf"(?<![0-9a-z]){re.escape(key)}(?![0-9a-z])") for key in self.codes
-        }
-        self.sent = {r["message_id"]: r["code"] for r in ledger.messages() if r["code"]}
-        self.by_sender = unique(
-            (a.strip().lower(), d["code"]) for d in docs for a in d.get("emails") or []
-        )
-
-    def code_of(self, text: Any) -> str | None:
-        """The roster code ``text`` is, as typed anywhere (``１０２`` is ``102``)."""
-        return self.codes.get(plain(text))
-
-    def by_file_name(self, stem: str) -> str | None:
-        """The one department a file name names, by whole-token codes and by names."""
-        text = plain(stem)
-        codes = outermost({k for k, token in self.tokens.items() if token.search(text)})
-        names = outermost({k for k in self.names if k in text})
-        found = {self.codes[k] for k in codes} | {self.names[k] for k in names}
-        return found.pop() if len(found) == 1 else None
-
-    def by_header(self, fields: dict[str, Any]) -> str | None:
-        """The one department the header names (see the class docstring)."""
-        code, name = plain(fields.get("code")), plain(fields.get("department"))
-        by_code, by_name = self.codes.get(code), self.names.get(name)
-        if code and name:
-            return by_code if by_code == by_name else None
-        return by_code or by_name
-
-    def match(
-        self, result: FileResult, doc: dict[str, Any]
-    ) -> tuple[str | None, str | None, str | None]:
-        """(department code, what decided, why none) for one return."""
-        ways = (
-            self._by_signature,
-            self._by_hand,
-            self._by_header,
-            self._by_reply,
-            self._by_sender,
-            self._by_file_name,
-        )
-        for way in ways:
-            found = way(result, doc)
-            if found:
-                return found, way.__name__.removeprefix("_by_").replace("_", "-"), None
-        return None, None, self._why_none(result)
-
-    def _by_signature(self, result: FileResult, doc: dict[str, Any]) -> str | None:
-        if result.signature == "valid-hmac" and result.issue_id in self.issued:
-            return self.issued[result.issue_id]
-        return None
-
-    def _by_hand(self, result: FileResult, doc: dict[str, Any]) -> str | None:
-        return self.code_of(doc.get("assigned")) if doc.get("assigned") else None
-
-    def _by_header(self, result: FileResult, doc: dict[str, Any]) -> str | None:
-        return self.by_header((result.data or {}).get("fields") or {})
-
-    def _by_reply(self, result: FileResult, doc: dict[str, Any]) -> str | None:
-        for ref in [doc.get("in_reply_to"), *reversed(doc.get("references") or [])]:
-            if ref and self.sent.get(ref) in self.departments:
-                return self.sent[ref]
-        return None
-
-    def _by_sender(self, result: FileResult, doc: dict[str, Any]) -> str | None:
-        return self.by_sender.get((doc.get("sender") or "").strip().lower())
-
-    def _by_file_name(self, result: FileResult, doc: dict[str, Any]) -> str | None:
-        return self.by_file_name(Path(doc.get("original_name") or "").stem)
-
-    @staticmethod
-    def _why_none(result: FileResult) -> str:
-        if result.issue_id and result.signature == "valid-hmac":
-            return "签名有效，但不是本批次发放的表"
-        fields = (result.data or {}).get("fields") or {}
-        code = str(fields.get("code") or "").strip()
-        name = str(fields.get("department") or "").strip()
-        if code or name:
-            return f"表头的部门「{code} {name}」不在本批次名单中或与编码不符".replace("「 ", "「")
-        return "无签名、表头和文件名都无法确定部门"
