@@ -1,5 +1,5 @@
-"""The README's worked example of a new check family, run as written: the class goes
-into xltool/checks.py's namespace (as if added to the file), the spec names it, and
+"""The worked example of a new check family in docs/forms.md, run as written: the class
+goes into xltool/forms/checks_named.py's namespace (as if added to the file), the spec names it, and
 `new`, `spec check` and `verify` use it with no other change."""
 
 from __future__ import annotations
@@ -13,22 +13,22 @@ from click.testing import CliRunner
 
 from xltool.cli import main
 from xltool.findings import CATALOGUE
-from xltool.forms import checks
+from xltool.forms import checks, checks_named
 
 from .conftest import SEED_DATA
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+PAGE = Path(__file__).resolve().parent.parent / "docs" / "forms.md"
 
 
 def _block(marker: str, language: str) -> str:
-    text = README.read_text(encoding="utf-8")
+    text = PAGE.read_text(encoding="utf-8")
     found = re.search(rf"<!-- {marker} -->\s*```{language}\n(.*?)```", text, re.S)
-    assert found, f"the README lost its {marker}"
+    assert found, f"docs/forms.md lost its {marker}"
     return found.group(1)
 
 
-def test_the_readme_check_family_is_one_class_and_one_spec_entry(tmp_path: Path) -> None:
-    exec(_block("check-example", "python"), vars(checks))  # "add this class to checks.py"
+def test_the_docs_check_family_is_one_class_and_one_spec_entry(tmp_path: Path) -> None:
+    exec(_block("check-example", "python"), vars(checks_named))  # "add it to checks_named.py"
     assert "points_cap" in checks.FAMILIES and "points-over-cap" in CATALOGUE
     spec = tmp_path / "capped-dept.yaml"
     spec.write_text(_block("check-example-spec", "yaml"), encoding="utf-8")

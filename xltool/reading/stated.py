@@ -18,6 +18,7 @@ from xltool.forms.kinds import load_builtin
 from xltool.forms.rules import IndicatorScore, excel_round, qualitative_band, total
 from xltool.forms.spec import Spec
 from xltool.forms.values import normalise_nature, parse_measure
+from xltool.reading.completeness import column_order, goal_actual, required
 from xltool.reading.foreign import ForeignForm, Line, number, placeholder, vocabulary
 
 RATE_TOLERANCE = 0.005  # half a percent: 86% shown for 86.2% is the display, not an error
@@ -75,7 +76,7 @@ def check_stated(form: ForeignForm, spec: Spec, evidence: list[str], sure: bool)
                 context={"evidence": "、".join(evidence) or "无"},
             )
         )
-    out.findings += _column_order(form)
+    out.findings += column_order(form)
     if not form.funds:
         out.findings.append(
             Finding(
@@ -95,8 +96,8 @@ def check_stated(form: ForeignForm, spec: Spec, evidence: list[str], sure: bool)
     rate = _rates(form, out, rates)
     execution = _execution_scores(form, out, rates) if scores_execution(spec) else None
     scores = _indicator_scores(form, out)
-    goal = _goal_actual(form, spec)
-    out.findings += goal + _required(form, spec, skip={f.field for f in goal})
+    goal = goal_actual(form, spec)
+    out.findings += goal + required(form, spec, skip={f.field for f in goal})
     score = _total(form, out, spec, execution, scores)
     out.totals = {
         "budget_initial": amounts.get("initial"),
@@ -471,71 +472,3 @@ def _points(form: ForeignForm, out: Stated, spec: Spec, execution: float | None)
 
 
 # Columns a reader would swap by position: amounts, target and actual, points and score.
-_ORDERED = {
-    "资金": ("initial", "adjusted", "executed"),
-    "绩效指标": ("target", "actual", "points", "score"),
-}
-
-
-def _column_order(form: ForeignForm) -> list[Finding]:
-    """The header wins over the position: where columns a reader could swap stand in
-    another order than the kind's, the reading says so (it read them by their headings)."""
-    out = []
-    blocks = [("资金", form.fund_columns), ("绩效指标", form.indicator_columns)]
-    for block, found in blocks:
-        order = list(_ORDERED[block])
-        shared = [k for k in order if k in found]
-        if sorted(shared, key=lambda k: found[k]) != shared:
-            names = vocabulary().names
-            out.append(
-                Finding(
-                    "column-moved",
-                    sheet=form.sheet,
-                    found=" | ".join(names[k] for k in sorted(shared, key=lambda k: found[k])),
-                    expected=" | ".join(names[k] for k in shared),
-                    context={"block": block},
-                )
-            )
-    return out
-
-
-def _goal_actual(form: ForeignForm, spec: Spec) -> list[Finding]:
-    """A 年度总体目标 stated with its 实际完成情况 left empty (or a /, a ——)."""
-    fields = spec.all_fields()
-    if (
-        "goal_actual" not in form.fields
-        or placeholder(form.fields.get("goal_expected"))
-        or not placeholder(form.fields["goal_actual"])
-    ):
-        return []
-    label = fields["goal_actual"].label if "goal_actual" in fields else "实际完成情况"
-    return [
-        Finding(
-            "goal-actual-missing",
-            sheet=form.sheet,
-            cell=form.field_cells.get("goal_actual"),
-            field="goal_actual",
-            context={"label": label},
-        )
-    ]
-
-
-def _required(form: ForeignForm, spec: Spec, skip: set[str | None]) -> list[Finding]:
-    """Each required field the form labels but leaves empty (but those in ``skip``,
-    already said otherwise)."""
-    fields = spec.all_fields()
-    out = []
-    for name, value in form.fields.items():
-        if name in skip:
-            continue
-        if name in fields and fields[name].required and value in (None, ""):
-            out.append(
-                Finding(
-                    "required-missing",
-                    sheet=form.sheet,
-                    cell=form.field_cells.get(name),
-                    field=name,
-                    context={"label": fields[name].label},
-                )
-            )
-    return out
