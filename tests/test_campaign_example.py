@@ -1,4 +1,4 @@
-"""The README's campaign example, run as written (in a temporary folder), with returns
+"""The campaign example of docs/round.md, run as written (in a temporary folder), with returns
 made from the forms it issues."""
 
 from __future__ import annotations
@@ -15,17 +15,17 @@ import openpyxl
 
 from .campaign_helpers import code_of, fill_openpyxl, write_indicators, write_roster
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+PAGE = Path(__file__).resolve().parent.parent / "docs" / "round.md"
 
 
 def example() -> list[str]:
-    text = README.read_text(encoding="utf-8")
+    text = PAGE.read_text(encoding="utf-8")
     block = re.search(r"<!-- campaign-example -->\s*```sh\n(.*?)```", text, re.S)
-    assert block, "the README lost its campaign example"
+    assert block, "docs/round.md lost its campaign example"
     return [line for line in block.group(1).splitlines() if line.strip()]
 
 
-def test_the_readme_campaign_example_runs_as_written(tmp_path: Path) -> None:
+def test_the_docs_campaign_example_runs_as_written(tmp_path: Path) -> None:
     write_roster(tmp_path / "名单.xlsx", 6)
     write_indicators(tmp_path / "指标.xlsx", 6)
     env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "config"), "XLTOOL_LANG": "zh"}

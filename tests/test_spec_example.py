@@ -1,4 +1,5 @@
-"""The README's worked example of an issuer-defined kind, run as written; and `xltool spec`."""
+"""The worked example of an issuer-defined kind in docs/forms.md, run as written; and
+`xltool spec`."""
 
 from __future__ import annotations
 
@@ -15,13 +16,13 @@ from xltool.forms.kinds import load_spec
 
 from .conftest import SEED_DATA, named_cell
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+PAGE = Path(__file__).resolve().parent.parent / "docs" / "forms.md"
 
 
 def example_spec(tmp_path: Path) -> Path:
-    text = README.read_text(encoding="utf-8")
+    text = PAGE.read_text(encoding="utf-8")
     block = re.search(r"<!-- spec-example -->\s*```yaml\n(.*?)```", text, re.S)
-    assert block, "the README lost its worked example"
+    assert block, "docs/forms.md lost its worked example"
     path = tmp_path / "district-dept.yaml"
     path.write_text(block.group(1), encoding="utf-8")
     return path
@@ -37,7 +38,7 @@ def filled(tmp_path: Path) -> Path:
     return path
 
 
-def test_the_readme_example_defines_a_kind_that_issues_and_verifies(
+def test_the_docs_example_defines_a_kind_that_issues_and_verifies(
     tmp_path: Path, monkeypatch
 ) -> None:
     monkeypatch.setenv("XLTOOL_SPECS", str(tmp_path / "no-specs-here"))

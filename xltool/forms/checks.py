@@ -6,7 +6,7 @@ finding :mod:`xltool.checking.verify` reports when the returned file still break
 declares the finding codes it can emit; a family is ``always`` on, or the spec names it
 under ``checks:`` with its parameters (``type: require_when_below``, …).
 
-Adding a family is one class here (plus its spec entry). See the README, "Adding a check".
+Adding a family is one class in checks_named.py (plus its spec entry). See docs/forms.md, "Adding a check".
 """
 
 from __future__ import annotations

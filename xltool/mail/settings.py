@@ -83,8 +83,8 @@ def mail_settings(config: dict[str, Any]) -> MailSettings:
     raw = config.get("mail")
     if not isinstance(raw, dict) or not isinstance(raw.get("from"), dict):
         raise XltoolError(
-            "campaign.yaml 中还没有邮件设置（mail: from/smtp/imap），请按 README「邮件」一节添加",
-            "campaign.yaml has no mail settings (mail: from/smtp/imap); see the README's email section",
+            "campaign.yaml 中还没有邮件设置（mail: from/smtp/imap），请按 docs/mail.md 添加",
+            "campaign.yaml has no mail settings (mail: from/smtp/imap); see docs/mail.md",
         )
     sender = raw["from"]
     if not sender.get("address"):
