@@ -229,12 +229,12 @@ def test_a_signature_still_wins_over_a_hand_assignment(
     assert not (copy.root / "assignments.json").exists()
 
 
-def test_assign_refuses_projects_unknown_codes_and_unknown_returns(
+def test_assign_refuses_unknown_forms_codes_and_returns(
     base: dict[str, Any], copy: Campaign
 ) -> None:
     sha = _sha(base, "无题.xlsx")
-    with pytest.raises(XltoolError, match="project round"):
-        assign(copy, sha, "202/P01")
+    with pytest.raises(XltoolError, match="the form '202/P01' is not in this campaign"):
+        assign(copy, sha, "202/P01")  # this round has no project forms
     with pytest.raises(XltoolError, match="not in this campaign"):
         assign(copy, sha, "999")
     with pytest.raises(XltoolError, match="no stored return"):

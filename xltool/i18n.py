@@ -45,6 +45,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "已创建发放批次 {dir}：{n} 个部门的表已签发在 issued/ 中",
         "Created the campaign {dir}: forms for {n} departments in issued/",
     ),
+    "campaign_projects": (
+        "共 {n} 张表，其中 {projects} 个项目各一张项目支出绩效自评表（每个部门一个文件夹）",
+        "{n} forms in all, one project form for each of {projects} projects (a folder per department)",
+    ),
     "campaign_added": (
         "新增 {added} 个部门并已发表，更新 {updated} 个部门的联系方式",
         "Added {added} departments (forms issued), updated the contacts of {updated}",

@@ -23,11 +23,13 @@ POSITIONS = [
     ("dept-overall-10-90", "total_score", "H31"),
     ("project", "project_name", "B2"),
     ("project", "year", "I2"),
-    ("project", "fund_total_adjusted", "F5"),
-    ("project", "fund_total_reason", "K5"),
-    ("project", "indicators.points", "I12:I29"),
-    ("project", "total_score", "J30"),
-    ("project", "grade", "K30"),
+    ("project", "project_code", "B3"),  # version 3: the project's and department's codes
+    ("project", "department_code", "G3"),
+    ("project", "fund_total_adjusted", "F6"),
+    ("project", "fund_total_reason", "K6"),
+    ("project", "indicators.points", "I13:I30"),
+    ("project", "total_score", "J31"),
+    ("project", "grade", "K31"),
 ]
 
 

@@ -22,7 +22,7 @@ from xltool.findings import Finding
 from xltool.forms.spec import Spec
 from xltool.reading.bounded import Bounds
 from xltool.reading.failures import classify_exception
-from xltool.reading.read import NotAForm, Reading, read_workbook
+from xltool.reading.read import NotAForm, Reading, SpecChoice, read_workbook
 from xltool.reading.sniff import Limits, cannot_open, sniff, too_large
 from xltool.safeio import InputTooLarge, OutputExists, is_regular, read_input, shown_path
 
@@ -76,14 +76,14 @@ def collect_paths(
 
 
 def verify_file(
-    path: Path, spec: Spec | None = None, limits: Limits | None = None, key: bytes | None = None
+    path: Path, spec: SpecChoice = None, limits: Limits | None = None, key: bytes | None = None
 ) -> FileResult:
     """Check one returned workbook. Never raises for anything in the file."""
     return _verify(path, spec, limits or Limits(), key)[0]
 
 
 def _verify(
-    path: Path, spec: Spec | None, limits: Limits, key: bytes | None
+    path: Path, spec: SpecChoice, limits: Limits, key: bytes | None
 ) -> tuple[FileResult, bytes | None]:
     """verify_file, also giving the bytes it read (once) for the annotated copy."""
     result = FileResult(path=str(path))
@@ -144,8 +144,15 @@ def _verify(
     return result, data
 
 
+def forced_kind(choice: SpecChoice) -> Spec | None:
+    """The kind a foreign form must be read as: the one given, or a round's only kind."""
+    if choice is None or isinstance(choice, Spec):
+        return choice
+    return next(iter(choice.values())) if len(choice) == 1 else None
+
+
 def _verify_foreign(
-    result: FileResult, form: ForeignForm, spec: Spec | None, warnings: list[Finding]
+    result: FileResult, form: ForeignForm, spec: SpecChoice, warnings: list[Finding]
 ) -> FileResult:
     """A form xltool did not issue: its kind by what it carries (or as given), every
     stated figure held against its recomputed value (:mod:`xltool.reading.stated`)."""
@@ -153,7 +160,7 @@ def _verify_foreign(
     from xltool.reading.stated import check_stated, decide_kind
 
     try:
-        kind, evidence, sure = decide_kind(form, spec)
+        kind, evidence, sure = decide_kind(form, forced_kind(spec))
         stated = check_stated(form, kind, evidence, sure)
     except Exception as exc:
         result.findings.append(classify_exception(exc))
@@ -189,7 +196,7 @@ class Task:
     """What a worker does with each file: verify it and, when given a target, write its
     annotated copy there, within the same bounds as the read."""
 
-    spec: Spec | None
+    spec: SpecChoice
     limits: Limits
     key: bytes | None
     lang: str = "zh"
@@ -229,7 +236,7 @@ def _annotate(result: FileResult, data: bytes | None, target: Path, lang: str, f
 def verify_paths(
     paths: list[Path],
     *,
-    spec: Spec | None = None,
+    spec: SpecChoice = None,
     limits: Limits | None = None,
     jobs: int | None = None,
     bounds: Bounds | None = None,

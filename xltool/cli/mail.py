@@ -139,6 +139,9 @@ def send(
     help="Days between two reminders.",
 )
 @click.option("--force", is_flag=True, help="Remind even within --min-interval.")
+@click.option(
+    "--attach", is_flag=True, help="Attach the blank forms each department has not returned."
+)
 @click.option("--dry-run", is_flag=True, help="Say who would be reminded; send and write nothing.")
 @mail_options
 @campaign_option
@@ -146,6 +149,7 @@ def remind(
     statuses: str,
     min_interval: int,
     force: bool,
+    attach: bool,
     dry_run: bool,
     drafts: Path | None,
     rate: float | None,
@@ -171,7 +175,7 @@ def remind(
     wanted = [s.strip() for s in statuses.split(",") if s.strip()]
     mailing = {"drafts": drafts, "dry_run": dry_run, "rate": rate, "insecure": insecure}
     c = open_campaign(campaign_dir)
-    outcomes = run(c, wanted, min_interval_days=min_interval, force=force, **mailing)
+    outcomes = run(c, wanted, min_interval_days=min_interval, force=force, attach=attach, **mailing)
     _report(outcomes, fmt)
     sys.exit(1 if any(d.outcome in ("not-sent", "send-failed") for d in outcomes) else 0)
 

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -62,6 +63,24 @@ def campaign() -> None:
 @click.option(
     "--spec", "spec_file", type=click.Path(dir_okay=False, path_type=Path), help="A spec file."
 )
+@click.option(
+    "--projects",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="CSV or XLSX project list: project code, name and department code, optionally "
+    "implementing unit, leader, phone, category (first/second level), amounts. One project "
+    "form per project.",
+)
+@click.option(
+    "--project-indicators",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="CSV or XLSX of the project forms' indicators; a project code column gives a "
+    "project its own rows.",
+)
+@click.option(
+    "--forms",
+    "roles",
+    help="Which forms: dept, project or dept,project [default: dept, plus project with --projects].",
+)
 @click.option("--year", type=click.IntRange(1990, 2200), help="Year (年度) of the evaluation.")
 @click.option(
     "--deadline",
@@ -69,6 +88,9 @@ def campaign() -> None:
     help="Last day to return (inclusive, to the end of the day in Asia/Shanghai).",
 )
 @click.option("--title", help="The campaign's title [default: 年度 + the form's name].")
+@click.option(
+    "--with-report", is_flag=True, help="Also issue each department its report template (.docx)."
+)
 @key_option
 def campaign_init(
     folder: Path,
@@ -76,21 +98,31 @@ def campaign_init(
     indicators: Path | None,
     kind: str | None,
     spec_file: Path | None,
+    projects: Path | None,
+    project_indicators: Path | None,
+    roles: str | None,
     year: int | None,
     deadline: Any,
     title: str | None,
+    with_report: bool,
     key_file: Path | None,
 ) -> None:
-    """Create a campaign folder and issue one signed form per department into issued/.
+    """Create a campaign folder and issue every form it asks for, signed, into issued/:
+    each department's own form and, with --projects, one form per project.
 
     Creates the issuer key if there is none (forms of a campaign are always signed);
     campaign.yaml records the key's id, never the key.
+
+    \b
+    Examples:
+      xltool campaign init round-2025 --roster roster.xlsx --indicators indicators.xlsx
+      xltool campaign init all-2025 --roster roster.xlsx --projects projects.xlsx \\
+                           --project-indicators project-indicators.xlsx
     """
     from xltool.round.campaign import init
+    from xltool.round.formset import parse_roles
     from xltool.safeio import visible
 
-    if kind and spec_file:
-        raise XltoolError("--kind 与 --spec 只能用一个", "give --kind or --spec, not both")
     notes: list[tuple[str, str]] = []
     with progress(2, t("progress_new")) as advance:
         made = init(
@@ -99,6 +131,9 @@ def campaign_init(
             indicators=indicators,
             kind=kind,
             spec_file=spec_file,
+            projects=projects,
+            project_indicators=project_indicators,
+            forms=parse_roles(roles) if roles else None,
             year=year,
             deadline=deadline.date() if deadline else None,
             title=title,
@@ -107,8 +142,14 @@ def campaign_init(
             progress=advance,
         )
     _lines(notes)
+    if with_report:
+        from xltool.round.reports_issue import issue_reports
+
+        issue_reports(made, made.key(key_file))
     n = len(made.departments())
     click.echo(t("campaign_created", dir=visible(folder), n=n))
+    if len(made.projects()):
+        click.echo(t("campaign_projects", n=len(made.forms()), projects=len(made.projects())))
 
 
 @campaign.command("reissue", context_settings=CONTEXT)
@@ -118,8 +159,8 @@ def campaign_init(
 def campaign_reissue(
     codes: tuple[str, ...], campaign_dir: Path | None, key_file: Path | None
 ) -> None:
-    """Issue a fresh form (a new issue id) to each department; returns of the old one
-    still count."""
+    """Issue a fresh form (a new issue id) for each department (all its forms) or form
+    (D01/P0003); returns of the old one still count."""
     from xltool.round.campaign import reissue
     from xltool.safeio import visible
 
@@ -129,7 +170,12 @@ def campaign_reissue(
 
 
 @campaign.command("add", context_settings=CONTEXT)
-@click.option("--roster", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--roster", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--projects",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A project list with projects added later (each gets its form; nothing sent is touched).",
+)
 @click.option(
     "--indicators",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -138,20 +184,27 @@ def campaign_reissue(
 @campaign_option
 @key_option
 def campaign_add(
-    roster: Path, indicators: Path | None, campaign_dir: Path | None, key_file: Path | None
+    roster: Path | None,
+    projects: Path | None,
+    indicators: Path | None,
+    campaign_dir: Path | None,
+    key_file: Path | None,
 ) -> None:
     """Add the roster's new departments (each gets a form) and update the contacts of
     those already in the campaign.
 
     \b
     Example:
-      xltool campaign add --roster 补充名单.xlsx --indicators 指标（补充后）.xlsx
+      xltool campaign add --roster more.xlsx --indicators indicators-2.xlsx
+      xltool campaign add --projects more-projects.xlsx
     """
     from xltool.round.campaign import add
 
+    if roster is None and projects is None:
+        raise XltoolError("请给出 --roster 或 --projects", "give --roster or --projects")
     c = open_campaign(campaign_dir)
     notes: list[tuple[str, str]] = []
-    added, updated = add(c, roster, c.key(key_file), notes, indicators)
+    added, updated = add(c, roster, c.key(key_file), notes, indicators, projects)
     _lines(notes)
     click.echo(t("campaign_added", added=len(added), updated=len(updated)))
 
@@ -161,7 +214,8 @@ def campaign_add(
 @click.option("--reason", required=True, help="Why (shown as 免报 with this reason).")
 @campaign_option
 def campaign_exempt(code: str, reason: str, campaign_dir: Path | None) -> None:
-    """Take a department out of the round: shown as 免报, never reminded, not in totals."""
+    """Take a department, or one form (D01/P0003), out of the round: shown as exempt,
+    never reminded, not in totals or coverage."""
     from xltool.round.campaign import exempt
     from xltool.safeio import visible
 
@@ -270,9 +324,11 @@ def collect(
     return), verified, matched to a department (a valid signed issue id of this campaign
     decides; otherwise a hand assignment, a reply to a message xltool sent, the sender's
     address in the roster, 表头, then the file name) and recorded; returns with findings
-    get an annotated copy in annotated/. Exit 0: every input recorded and every new
-    return passed; 1: a return to fix, an unmatched input or a message without a
-    workbook; 2: usage error.
+    get an annotated copy in annotated/. One line per input: collected, received
+    before, refused (and why) or unmatched; an odd input is refused alone. Exit 0:
+    every input recorded and every new return passed; 1: a return to fix, an
+    unmatched or refused input, or a message without a workbook; 2: usage error, or
+    the ledger held by another program past XLTOOL_LEDGER_WAIT seconds.
 
     \b
     Examples:
@@ -282,12 +338,13 @@ def collect(
       xltool collect --imap --reply
       xltool collect 导出的邮件/*.eml --reply --drafts 回复草稿/
     """
+    from xltool.cli.round_io import check_collect_options, check_received_at, print_collected
     from xltool.mail.round import take_in
     from xltool.round.collect import exit_code
 
-    _check_collect_options(paths, use_imap, since, move_to)
+    check_collect_options(paths, use_imap, since, move_to)
     c = open_campaign(campaign_dir)
-    _check_received_at(received_at, c.zone)
+    check_received_at(received_at, c.zone)
     if insecure:
         warn_insecure()
     intake = take_in(
@@ -295,99 +352,8 @@ def collect(
         drafts=drafts, insecure=insecure, received_at=received_at, assigned=assigned,
         jobs=jobs, key=c.key(key_file), progress=lambda n: progress(n, t("progress_verify")),
     )  # fmt: skip
-    _print_collected(intake, fmt, current_lang())
+    print_collected(intake, fmt, current_lang())
     sys.exit(1 if intake.failed else exit_code(intake.outcomes))
-
-
-def _check_collect_options(
-    paths: tuple[str, ...], use_imap: bool, since: Any, move_to: str | None
-) -> None:
-    if not paths and not use_imap:
-        raise XltoolError(
-            "请给出要收录的文件或文件夹，或用 --imap", "give files or folders, or --imap"
-        )
-    if (since or move_to) and not use_imap:
-        raise XltoolError(
-            "--since 和 --move-to 只用于 --imap", "--since and --move-to go with --imap"
-        )
-
-
-def _check_received_at(received_at: str | None, zone: str) -> None:
-    if not received_at:
-        return
-    from xltool.round.intake import utc_iso
-
-    try:
-        utc_iso(received_at, zone)
-    except ValueError:
-        raise XltoolError(
-            f"--received-at「{received_at}」不是日期或时间（例如 2025-03-02 或 2025-03-02T14:30）",
-            f"--received-at '{received_at}' is not a date or an ISO time",
-        ) from None
-
-
-def _print_collected(intake: Any, fmt: str, lang: str) -> None:
-    from xltool.checking.result import dumps
-    from xltool.cli.mail import delivery_line
-    from xltool.safeio import visible
-
-    outcomes, empty, replies = intake.outcomes, intake.without_workbook, intake.replies
-    if fmt == "json":
-        no_workbook = [
-            {"source": m.source, "sender": m.sender, "subject": m.subject} for m in empty
-        ]
-        click.echo(
-            dumps(
-                {
-                    "inputs": [o.to_json(lang) for o in outcomes],
-                    "messages_without_workbook": no_workbook,
-                    "replies": [r.to_json(lang) for r in replies],
-                }
-            )
-        )
-        return
-    for o in outcomes:
-        click.echo(visible(collect_line(o, lang)))
-    for m in empty:
-        line = t("mail_no_workbook", source=m.source, sender=m.sender or "?", subject=m.subject)
-        click.echo(visible(line))
-    for r in replies:
-        click.echo(visible(delivery_line(r, lang)))
-    if not outcomes and not empty:
-        click.echo(t("collect_nothing"))
-
-
-def collect_line(o: Any, lang: str) -> str:
-    zh = lang == "zh"
-    name = o.item.source
-    if not o.recorded:
-        reason = o.reason[0 if zh else 1] if o.reason else ""
-        return f"{name}：未收录（{reason}）" if zh else f"{name}: not recorded ({reason})"
-    from xltool.render.status import MATCHED
-
-    how = MATCHED[lang].get(o.matched_by or "", "")
-    status = {
-        "zh": {"ok": "通过", "invalid": "待修改", "unreadable": "待修改（无法读取）"},
-        "en": {"ok": "passed", "invalid": "to fix", "unreadable": "to fix (unreadable)"},
-    }[lang].get(o.status or "", o.status or "")
-    seen = "" if o.new else ("（此前已收到）" if zh else " (received before)")
-    counts = (
-        f"，{o.errors} 个错误、{o.warnings} 个警告"
-        if zh
-        else f", {o.errors} errors, {o.warnings} warnings"
-    )
-    if o.code is None:
-        reason = o.reason[0 if zh else 1] if o.reason else ""
-        return (
-            f"{name}：未匹配到部门（{reason}）{seen}"
-            if zh
-            else f"{name}: unmatched ({reason}){seen}"
-        )
-    who = f"{o.code} {o.department or ''}".strip()
-    notes = "".join(("；" if zh else "; ") + (n[0] if zh else n[1]) for n in o.notes)
-    if zh:
-        return f"{name} → {who}（按{how}）：{status}{counts}{seen}{notes}"
-    return f"{name} → {who} (by {how}): {status}{counts}{seen}{notes}"
 
 
 @click.command(cls=I18nCommand, context_settings=CONTEXT)
@@ -402,27 +368,45 @@ def collect_line(o: Any, lang: str) -> str:
     "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE."
 )
 @click.option("--force", is_flag=True, help="Overwrite OUTPUT if it exists.")
+@click.option(
+    "--wide", is_flag=True, help="Text: every column (contacts, issued, late, matched by …)."
+)
+@click.option("--department", help="List one department's forms (its code), each with its status.")
 @campaign_option
-def status(fmt: str, output: Path | None, force: bool, campaign_dir: Path | None) -> None:
+def status(
+    fmt: str,
+    output: Path | None,
+    force: bool,
+    wide: bool,
+    department: str | None,
+    campaign_dir: Path | None,
+) -> None:
     """Where every department stands: 未报送, 逾期未报送, 待修改, 通过 or 免报.
 
-    One row per department with its contacts, when its form was issued, how many
-    returns came, its current return (the latest received) and the last that passed;
-    counts per status; files that matched no department. Always exits 0.
+    One row per department: on a terminal its code, name, status, delivery of its
+    form, returns, last received and score, cut to the terminal's width (COLUMNS), and
+    with --wide its contacts, when its form was issued, its current return (the latest
+    received) and the last that passed too; counts per status; files that matched no
+    department. Exit 0 whatever the statuses; 2 when the campaign cannot be read, or its
+    ledger stays locked by another program past XLTOOL_LEDGER_WAIT seconds (default 10):
+    one line says so.
 
     \b
     Examples:
       xltool status
       xltool status --format xlsx -o 报送进度.xlsx
       xltool status --format json > status.json
+      xltool status --department D01            # one department's forms
     """
     from xltool.checking.result import dumps
+    from xltool.cli.round_io import terminal_width
     from xltool.render import status as render
+    from xltool.round.folder import ledger_guard
     from xltool.round.status import campaign_status
     from xltool.safeio import visible, write_atomic
 
     c = open_campaign(campaign_dir)
-    with open_ledger(c) as ledger:
+    with ledger_guard(c), open_ledger(c) as ledger:
         st = campaign_status(c, ledger)
     lang = current_lang()
     if fmt == "xlsx":
@@ -430,12 +414,15 @@ def status(fmt: str, output: Path | None, force: bool, campaign_dir: Path | None
         write_atomic(target, lambda h: render.write_xlsx(h, st, lang), force)
         click.echo(t("wrote", path=visible(target)))
         return
-    if fmt == "text" and output is None:
-        from rich.console import Console
+    if department is not None:
+        from xltool.render.status_forms import department_text
 
-        render.render_text(
-            Console(highlight=False, width=None if sys.stdout.isatty() else 200), st, lang
-        )
+        click.echo(department_text(st, c.department(department)["code"], lang), nl=False)
+        return
+    if fmt == "text" and output is None:
+        colour = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+        shown = render.status_text(st, lang, width=terminal_width(), wide=wide, colour=colour)
+        click.echo(shown, nl=False)
         return
     text = dumps(st.to_json(lang)) if fmt == "json" else render.render_csv(st, lang)
     if output is None:

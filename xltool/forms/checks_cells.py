@@ -164,9 +164,9 @@ class Required(Check):
                 )
             else:
                 out += [reading.field_finding("required-missing", n) for n in empty]
-        if facts.has_indicators() and not any(
-            r.values.get("score") is not None for r in reading.indicators
-        ):
+        # scored as the form computes them: a formula-scored row saved by a program that
+        # keeps no values (openpyxl) is still scored
+        if facts.has_indicators() and not any(v.get("score") is not None for v in facts.scored):
             out.append(
                 Finding(
                     "required-missing",

@@ -24,6 +24,7 @@ from xltool.round.folder import Campaign, now_iso, read_json, write_json
 from xltool.safeio import write_atomic
 
 XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+ZIP_TYPE = ("application", "zip")
 KINDS = ("issue", "remind", "reply-fix", "reply-ok")
 # CRLF, lines folded at 78; a header stored raw (the attachment's Content-Type, whose
 # MIME type alone is longer than a folded line) is written as it is, as Outlook does.
@@ -51,6 +52,7 @@ def message(
     body: str,
     *,
     attachment: tuple[str, bytes] | None = None,
+    attachments: list[tuple[str, bytes]] | None = None,
     headers: dict[str, str] | None = None,
     in_reply_to: str | None = None,
     references: list[str] | None = None,
@@ -68,17 +70,22 @@ def message(
     for name, value in (headers or {}).items():
         msg[name] = value
     msg.set_content(body, charset="utf-8", cte="base64")
-    if attachment is not None:
-        name, data = attachment
-        msg.add_attachment(data, maintype=XLSX_TYPE[0], subtype=XLSX_TYPE[1], filename=name)
-        part = list(msg.iter_attachments())[-1]
-        # RFC 2231 filename* is in Content-Disposition already; Outlook and Foxmail read
-        # the RFC 2047 "name" of Content-Type. Written raw, folded between encoded words:
-        # the email package would fold this header inside the MIME type itself.
-        words = Header(name, "utf-8").encode(maxlinelen=70, splitchars=" ", linesep="\r\n")
-        del part["Content-Type"]
-        part.set_raw("Content-Type", f'{XLSX_TYPE[0]}/{XLSX_TYPE[1]};\r\n name="{words}"')
+    for name, data in [*([attachment] if attachment else []), *(attachments or [])]:
+        attach(msg, name, data)
     return msg
+
+
+def attach(msg: EmailMessage, name: str, data: bytes) -> None:
+    """An .xlsx (or a .zip of them) under its Chinese name, as every client shows it."""
+    kind = ZIP_TYPE if name.lower().endswith(".zip") else XLSX_TYPE
+    msg.add_attachment(data, maintype=kind[0], subtype=kind[1], filename=name)
+    part = list(msg.iter_attachments())[-1]
+    # RFC 2231 filename* is in Content-Disposition already; Outlook and Foxmail read
+    # the RFC 2047 "name" of Content-Type. Written raw, folded between encoded words:
+    # the email package would fold this header inside the MIME type itself.
+    words = Header(name, "utf-8").encode(maxlinelen=70, splitchars=" ", linesep="\r\n")
+    del part["Content-Type"]
+    part.set_raw("Content-Type", f'{kind[0]}/{kind[1]};\r\n name="{words}"')
 
 
 def as_draft(msg: EmailMessage) -> bytes:

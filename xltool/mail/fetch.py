@@ -16,22 +16,29 @@ import dataclasses
 import email
 import imaplib
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date
 from email import policy
 from email.message import Message
 from email.utils import getaddresses, parsedate_to_datetime
+from pathlib import Path
 
 from xltool.errors import XltoolError
+from xltool.mail.bounds import NESTED, mime_problem
 from xltool.mail.settings import MailSettings, Server, tls_context
 from xltool.reading.sniff import Limits, MiB
-from xltool.round.intake import Item, is_plain_zip, zip_members
+from xltool.round.inputs import NOT_REGULAR, cannot_read, is_plain_zip, refused, zip_members
+from xltool.round.intake import Item
 from xltool.round.ledger import Ledger
+from xltool.safeio import InputTooLarge, NotARegularFile
 
 MAX_MESSAGE = 100 * MiB
 _CFB = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-_SPREADSHEET_NAME = re.compile(r"\.(xlsx|xlsm|xls|xlsb|et|ett|ods)$", re.I)
+# workbooks, and the reports that come with them (.docx, or the formats asked to be .docx)
+_SPREADSHEET_NAME = re.compile(
+    r"\.(xlsx|xlsm|xls|xlsb|et|ett|ods|docx|docm|doc|wps|wpt|rtf|odt)$", re.I
+)
 
 
 @dataclass
@@ -127,6 +134,30 @@ def _filename(part: Message) -> str | None:
 
 
 def parse_message(raw: bytes, source: str, limits: Limits) -> Inbound:
+    """A message's workbooks; the message as one refused input, with the reason, when it
+    nests or holds more than the bounds (checked on its bytes first: the email package
+    parses recursively, and a message nested 1,000 deep exhausts Python's stack) or
+    cannot be parsed at all."""
+    problem = mime_problem(raw)
+    if problem is None:
+        try:
+            return _parse(raw, source, limits)
+        except RecursionError:
+            problem = NESTED
+        except Exception as exc:  # a message the parser cannot take: this input only
+            name = exc.__class__.__name__
+            problem = (f"邮件无法解析（{name}），未读取", f"the message cannot be parsed ({name})")
+    return refused_message(source, problem)
+
+
+def refused_message(source: str, problem: tuple[str, str]) -> Inbound:
+    """A message that cannot be taken: one input saying why."""
+    inbound = Inbound(source, None, None, "")
+    inbound.items.append(refused(source, problem))
+    return inbound
+
+
+def _parse(raw: bytes, source: str, limits: Limits) -> Inbound:
     msg = email.message_from_bytes(raw, policy=policy.default)
     senders = getaddresses([_header(msg, "From")])
     sender = senders[0][1].lower() if senders and senders[0][1] else None
@@ -157,7 +188,7 @@ def parse_message(raw: bytes, source: str, limits: Limits) -> Inbound:
 def _received(msg: Message) -> str | None:
     try:
         when = parsedate_to_datetime(_header(msg, "Date"))
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
     return (when if when.tzinfo else when.replace(tzinfo=UTC)).isoformat()
 
@@ -228,15 +259,43 @@ def workbook_kind(data: bytes, name: str | None) -> str | None:
 
 
 def items_from_eml(paths: Iterable[str], limits: Limits) -> list[Inbound]:
-    from pathlib import Path
+    """Saved messages, each read within the bounds; one that cannot be is one refused
+    input, and the others are read all the same."""
+    return [read_eml(Path(path), limits) for path in paths]
 
+
+def read_eml(path: Path, limits: Limits) -> Inbound:
+    """A saved message (.eml), or one refused input saying why it cannot be read."""
     from xltool.safeio import read_input
 
-    out = []
-    for path in paths:
-        raw = read_input(Path(path), MAX_MESSAGE)
-        out.append(parse_message(raw, str(path), limits))
-    return out
+    try:
+        raw = read_input(path, MAX_MESSAGE)
+    except NotARegularFile:
+        return refused_message(str(path), NOT_REGULAR)
+    except InputTooLarge as exc:
+        return refused_message(str(path), _message_too_large(exc.size))
+    except OSError as exc:
+        return refused_message(str(path), cannot_read(exc))
+    return parse_message(raw, str(path), limits)
+
+
+def eml_reader(limits: Limits, messages: list[Inbound]) -> Callable[[Path], list[Item]]:
+    """For :func:`xltool.round.inputs.items_from_paths`: a saved message's inputs; the
+    message itself is added to ``messages`` (those without a workbook are listed)."""
+
+    def read(path: Path) -> list[Item]:
+        inbound = read_eml(path, limits)
+        messages.append(inbound)
+        return inbound.items
+
+    return read
+
+
+def _message_too_large(size: int) -> tuple[str, str]:
+    return (
+        f"邮件 {size / MiB:.1f} MiB，超过 {MAX_MESSAGE / MiB:g} MiB 上限，未读取",
+        f"a message of {size / MiB:.1f} MiB, over the {MAX_MESSAGE / MiB:g} MiB bound; not read",
+    )
 
 
 # --- IMAP ------------------------------------------------------------------------------------
@@ -381,24 +440,24 @@ def fetch_new(
     validity = box.select(readonly=readonly)
     state = ledger.imap_state(settings.imap.folder)
     after = state[1] if state and state[0] == validity else 0
-    out = []
-    for uid in box.new_uids(after, since):
-        source = f"imap:{settings.imap.folder}/{uid}"
-        if box.size(uid) > MAX_MESSAGE:
-            inbound = Inbound(source, None, None, "", uid=uid)
-            inbound.items.append(
-                Item(
-                    original_name=f"邮件{uid}",
-                    source=source,
-                    problem=("邮件过大，未读取", "message too large; not read"),
-                )
-            )
-            out.append(inbound)
-            continue
+    folder = settings.imap.folder
+    out = [
+        _fetch_one(box, uid, f"imap:{folder}/{uid}", limits) for uid in box.new_uids(after, since)
+    ]
+    return out, box, validity
+
+
+def _fetch_one(box: Mailbox, uid: int, source: str, limits: Limits) -> Inbound:
+    """One message of the folder: its workbooks, or one refused input saying why (so its
+    UID is passed all the same, and the folder drains)."""
+    size = box.size(uid)
+    if size > MAX_MESSAGE:
+        inbound = refused_message(source, _message_too_large(size))
+    else:
         raw = box.fetch(uid)
         if raw is None:
-            continue
-        inbound = parse_message(raw, source, limits)
-        inbound.uid = uid
-        out.append(inbound)
-    return out, box, validity
+            inbound = refused_message(source, ("邮件无法取回", "the message could not be fetched"))
+        else:
+            inbound = parse_message(raw, source, limits)
+    inbound.uid = uid
+    return inbound

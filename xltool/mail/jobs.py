@@ -150,36 +150,88 @@ class Mailer:
 def send_forms(
     mailer: Mailer, *, only: list[str] | None = None, resend: bool = False
 ) -> list[Delivery]:
+    """One message per department with every form it owes attached (zipped past
+    ``mail.zip_over``), listed in the body."""
     c, ledger = mailer.campaign, mailer.ledger
     docs = _only(c.departments(), only)
-    latest: dict[str, dict[str, Any]] = {}
-    for sidecar in sorted(c.issued_dir.glob("*.json")):
-        doc = read_json(sidecar)
-        if doc["code"] not in latest or doc["issued_at"] >= latest[doc["code"]]["issued_at"]:
-            latest[doc["code"]] = doc
+    owed = owed_forms(c)
     previous = {row["code"]: row["outcome"] for row in ledger.messages("issue")}
     out = []
     for d in docs:
         code, name = d["code"], d["department"]
         delivery = Delivery(code, name, "issue", "not-sent", to=list(d.get("emails") or []))
-        held = _held_back(d, previous.get(code), resend, code in latest)
+        mine = owed.get(code, [])
+        held = _held_back(d, previous.get(code), resend, bool(mine))
         if held:
             delivery.outcome, delivery.reason = held
         else:
-            issued = latest[code]
-            path = c.issued_dir / issued["file"]
-            subject, body = mailer.render("issue", code, file_name=issued["file"])
+            files = [
+                (Path(doc["file"]).name, (c.issued_dir / doc["file"]).read_bytes()) for doc in mine
+            ]
+            attachments, zipped = bundle(files, mailer.settings, f"{code}-{name}")
+            forms = [
+                {"label": _form_label(doc), "file": n}
+                for doc, (n, _) in zip(mine, files, strict=True)
+            ]
+            subject, body = mailer.render(
+                "issue", code, file_name=files[0][0], forms=forms, zipped=zipped
+            )
+            ids = " ".join(doc["issue_id"] for doc in mine)
             msg = message(
                 mailer.settings,
                 delivery.to,
                 subject,
                 body,
-                attachment=(issued["file"], path.read_bytes()),
-                headers={"X-Xltool-Issue-Id": issued["issue_id"], "X-Xltool-Department": code},
+                attachments=attachments,
+                headers={"X-Xltool-Issue-Id": ids, "X-Xltool-Department": code},
             )
-            mailer.deliver(delivery, msg, {"issue_id": issued["issue_id"]})
+            mailer.deliver(delivery, msg, {"issue_id": ids})
         out.append(delivery)
     return out
+
+
+def owed_forms(campaign: Campaign) -> dict[str, list[dict[str, Any]]]:
+    """Each department's issued forms it owes (the latest issue of each form, none
+    exempt), as their sidecars, in the round's order of forms."""
+    latest: dict[str, dict[str, Any]] = {}
+    for sidecar in sorted(campaign.issued_dir.rglob("*.json")):
+        doc = read_json(sidecar)
+        form = doc.get("form") or doc["code"]
+        if form not in latest or doc["issued_at"] >= latest[form]["issued_at"]:
+            latest[form] = doc
+    exempt = {p["code"] for p in campaign.projects() if p.get("exempt_reason")}
+    out: dict[str, list[dict[str, Any]]] = {}
+    for ref in campaign.forms():
+        if ref.id in latest and ref.project not in exempt:
+            out.setdefault(ref.department, []).append(latest[ref.id])
+    return out
+
+
+def bundle(
+    files: list[tuple[str, bytes]], settings: MailSettings, stem: str
+) -> tuple[list[tuple[str, bytes]], str | None]:
+    """The attachments as they are, or one zip (UTF-8 names) when there are more than
+    ``zip_over_files`` of them or they weigh more than ``zip_over_bytes``."""
+    size = sum(len(data) for _, data in files)
+    if len(files) <= settings.zip_over_files and size <= settings.zip_over_bytes:
+        return files, None
+    import io
+    import zipfile
+
+    from xltool.safeio import safe_stem
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in files:
+            zf.writestr(name, data)  # a non-ASCII name sets the UTF-8 flag (bit 11)
+    name = f"{safe_stem(stem)}-自评表.zip"
+    return [(name, buffer.getvalue())], name
+
+
+def _form_label(doc: dict[str, Any]) -> str:
+    if doc.get("project_code"):
+        return f"项目支出绩效自评表：{doc['project_code']} {doc.get('project_name') or ''}".strip()
+    return "部门整体支出绩效自评表"
 
 
 def _only(docs: list[dict[str, Any]], only: list[str] | None) -> list[dict[str, Any]]:
@@ -228,15 +280,21 @@ def remind(
     min_interval: timedelta = timedelta(days=3),
     force: bool = False,
     now: datetime | None = None,
+    attach: bool = False,
 ) -> list[Delivery]:
+    """One reminder per department that still owes a form in one of ``statuses``,
+    naming exactly those forms (with the findings of each to fix; ``attach``: the
+    blank forms it has not returned at all)."""
     from xltool.round.status import campaign_status
 
     now = now or datetime.now(UTC)
     st = campaign_status(mailer.campaign, mailer.ledger)
     last = last_reminders(mailer.ledger)
+    owed = owed_forms(mailer.campaign) if attach else {}
     out = []
     for d in st.departments:
-        if d.status == "exempt" or d.status not in statuses:
+        wanted = [f for f in d.outstanding() if f.status in statuses]
+        if d.status == "exempt" or not wanted:
             continue
         delivery = Delivery(d.code, d.department, "remind", "not-sent", to=list(d.emails))
         previous = last.get(d.code)
@@ -246,73 +304,105 @@ def remind(
             delivery.outcome = "skipped"
             delivery.reason = (f"{previous[:10]} 已提醒过", f"reminded on {previous[:10]}")
         else:
-            subject, body = mailer.render(
-                "remind", d.code, status=d.status, errors=d.current.errors if d.current else 0
-            )
-            msg = message(
-                mailer.settings, delivery.to, subject, body, headers={"X-Xltool-Department": d.code}
-            )
-            mailer.deliver(delivery, msg, {"status": d.status})
+            _remind_one(mailer, delivery, d, wanted, owed.get(d.code, []))
         out.append(delivery)
     return out
+
+
+def _remind_one(
+    mailer: Mailer, delivery: Delivery, d: Any, wanted: list[Any], issued: list[dict[str, Any]]
+) -> None:
+    forms = [
+        {
+            "label": f.ref.label("zh") if f.ref.project else "部门整体支出绩效自评表",
+            "status": f.status,
+            "status_label": f.label("zh"),
+            "errors": f.current.errors if f.current else 0,
+            "findings": [x["message"] for x in (f.current.findings if f.current else [])][:10],
+        }
+        for f in wanted
+    ]
+    blank = {f.ref.id for f in wanted if f.current is None}
+    files = [
+        (Path(doc["file"]).name, (mailer.campaign.issued_dir / doc["file"]).read_bytes())
+        for doc in issued
+        if (doc.get("form") or doc["code"]) in blank
+    ]
+    attachments, _zipped = bundle(files, mailer.settings, f"{d.code}-{d.department}")
+    status = d.status if d.status in {f.status for f in wanted} else wanted[0].status
+    subject, body = mailer.render(
+        "remind", d.code, status=status, forms=forms, several=len(d.forms) > 1,
+        errors=d.current.errors if d.current else 0,
+    )  # fmt: skip
+    msg = message(
+        mailer.settings, delivery.to, subject, body, attachments=attachments,
+        headers={"X-Xltool-Department": d.code},
+    )  # fmt: skip
+    mailer.deliver(delivery, msg, {"status": status, "forms": [f.ref.id for f in wanted]})
 
 
 # --- reply: to every new return -------------------------------------------------------------
 
 
 def reply(mailer: Mailer, rows: list[dict[str, Any]]) -> list[Delivery]:
-    """One reply per new return that came by mail: what to fix (with the annotated copy)
-    or a receipt with 执行率 and 总分. Never a second reply to the same return."""
-    c = mailer.campaign
+    """One reply per incoming message that brought new returns, covering every form in
+    it: what to fix (with each annotated copy) or a receipt with 执行率 and 总分. Never a
+    second reply to the same return."""
     replied = {
         r["return_sha"]
         for r in mailer.ledger.messages()
         if r["return_sha"] and r["outcome"] in ("sent", "drafted", "sending")
     }
-    out = []
+    groups: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
-        sender = row.get("sender")
-        if not sender or row["sha256"] in replied or not row.get("message_id"):
-            continue
-        code = row.get("code")
-        findings = row.get("findings") or []
-        ok = row["status"] == "ok"
-        kind = "reply-ok" if ok else "reply-fix"
-        delivery = Delivery(code or "", "", kind, "not-sent", to=[sender])
-        context = {
-            "subject": row.get("subject") or "",
-            "file_name": row.get("original_name") or row["file"],
-            "received": (row.get("received_at") or "")[:16].replace("T", " "),
-            "errors": row.get("errors") or 0,
-            "warnings": row.get("warnings") or 0,
-            "findings": [f["message"] for f in findings],
-            "execution_rate": f"{row['execution_rate']:.2%}"
-            if row.get("execution_rate") is not None
-            else "—",
-            "score": f"{row['score']:g}" if row.get("score") is not None else "—",
-            "annotated_name": row.get("annotated") or "",
-        }
-        subject, body = mailer.render(kind, code, **context)
-        if not context["subject"]:
-            subject = subject.removeprefix("Re: ")
-        attachment = None
-        if not ok and row.get("annotated"):
-            path = c.annotated_dir / row["annotated"]
-            if path.is_file():
-                attachment = (_reply_name(row), path.read_bytes())
-        msg = message(
-            mailer.settings,
-            [sender],
-            subject,
-            body,
-            attachment=attachment,
-            headers={"X-Xltool-Department": code or ""},
-            in_reply_to=row["message_id"],
-            references=row.get("references") or [],
-        )
-        mailer.deliver(delivery, msg, {"return_sha": row["sha256"]})
-        out.append(delivery)
-    return out
+        if row.get("sender") and row.get("message_id") and row["sha256"] not in replied:
+            groups.setdefault(row["message_id"], []).append(row)
+    return [_reply_one(mailer, group) for group in groups.values()]
+
+
+def _item(row: dict[str, Any]) -> dict[str, Any]:
+    rate, score = row.get("execution_rate"), row.get("score")
+    return {
+        "file_name": row.get("original_name") or row["file"],
+        "ok": row["status"] == "ok",
+        "errors": row.get("errors") or 0,
+        "warnings": row.get("warnings") or 0,
+        "findings": [f["message"] for f in row.get("findings") or []],
+        "execution_rate": f"{rate:.2%}" if rate is not None else "—",
+        "score": f"{score:g}" if score is not None else "—",
+        "annotated_name": _reply_name(row) if row.get("annotated") else "",
+    }
+
+
+def _reply_one(mailer: Mailer, group: list[dict[str, Any]]) -> Delivery:
+    first, items = group[0], [_item(r) for r in group]
+    code = first.get("code")
+    ok = all(i["ok"] for i in items)
+    kind = "reply-ok" if ok else "reply-fix"
+    delivery = Delivery(code or "", "", kind, "not-sent", to=[first["sender"]])
+    context = {
+        **items[0],
+        "subject": first.get("subject") or "",
+        "received": (first.get("received_at") or "")[:16].replace("T", " "),
+        "items": items,
+        "errors": sum(i["errors"] for i in items),
+        "warnings": sum(i["warnings"] for i in items),
+    }
+    subject, body = mailer.render(kind, code, **context)
+    if not context["subject"]:
+        subject = subject.removeprefix("Re: ")
+    attachments = []
+    for row in group:
+        path = mailer.campaign.annotated_dir / (row.get("annotated") or "")
+        if row["status"] != "ok" and row.get("annotated") and path.is_file():
+            attachments.append((_reply_name(row), path.read_bytes()))
+    msg = message(
+        mailer.settings, [first["sender"]], subject, body, attachments=attachments,
+        headers={"X-Xltool-Department": code or ""}, in_reply_to=first["message_id"],
+        references=first.get("references") or [],
+    )  # fmt: skip
+    mailer.deliver(delivery, msg, {"return_sha": first["sha256"]})
+    return delivery
 
 
 def _reply_name(row: dict[str, Any]) -> str:

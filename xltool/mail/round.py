@@ -5,6 +5,7 @@ and ``remind``. Each returns data; nothing here prints."""
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
@@ -13,14 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from xltool.errors import XltoolError
-from xltool.mail.fetch import Inbound, fetch_new, items_from_eml
+from xltool.mail.fetch import Inbound, eml_reader, fetch_new
 from xltool.mail.jobs import Delivery, Mailer, reply, send_forms
 from xltool.mail.jobs import remind as remind_job
 from xltool.mail.settings import MailSettings, mail_settings, password
 from xltool.reading.sniff import Limits
 from xltool.round.collect import Outcome, collect
-from xltool.round.folder import Campaign, read_json
-from xltool.round.intake import items_from_paths
+from xltool.round.folder import Campaign, ledger_guard, read_json
+from xltool.round.inputs import items_from_paths
 from xltool.round.rebuild import open_ledger
 
 REMINDABLE = ("missing", "overdue", "to-fix")
@@ -56,30 +57,33 @@ def take_in(
     key: bytes | None = None,
     progress: Callable[[int], AbstractContextManager[Callable[[Any], None]]] | None = None,
 ) -> Intake:
-    """Saved messages (.eml), files, folders, zips and, with ``imap``, the campaign's new
-        messages: stored, verified, matched and recorded; IMAP messages are marked done only
-        once every return of theirs is recorded. ``progress(total)`` gives a context that yields
-    a per-file callback (a progress bar)."""
+    """Files, folders, zips, saved messages (.eml, also inside folders) and, with
+    ``imap``, the campaign's new messages: stored, verified, matched and recorded, one
+    outcome per input (an input that cannot be taken is refused, with why; none ends the
+    batch). IMAP messages are marked done once all of theirs are recorded or refused (a
+    refused one is an event in the ledger), so the folder drains. ``progress(total)``
+    gives a context that yields a per-file callback (a progress bar)."""
     limits = Limits()
     settings = mail_settings(campaign.config) if imap or reply_to_senders else None
     mailbox = _Mailbox(campaign, settings, since, move_to, insecure, limits) if imap else None
-    eml = [p for p in paths if p.lower().endswith(".eml")]
-    messages = items_from_eml(eml, limits) if eml else []
+    messages: list[Inbound] = []
     try:
-        if mailbox is not None:
-            messages += mailbox.fetch()
-        files = [p for p in paths if not p.lower().endswith(".eml")]
-        items = items_from_paths(files, campaign, limits) if files else []
-        items += [item for m in messages for item in m.items]
-        given = {"received_at": received_at, "assigned": assigned, "jobs": jobs, "key": key}
-        with progress(len(items)) if progress else nullcontext(None) as advance:
-            outcomes = collect(campaign, [], items=items, progress=advance, **given)
-        if mailbox is not None:
-            mailbox.done(messages)
+        with ledger_guard(campaign):
+            items = items_from_paths(paths, campaign, limits, eml=eml_reader(limits, messages))
+            if mailbox is not None:
+                fetched = mailbox.fetch()
+                messages += fetched
+                items += [item for m in fetched for item in m.items]
+            given = {"received_at": received_at, "assigned": assigned, "jobs": jobs, "key": key}
+            with progress(len(items)) if progress else nullcontext(None) as advance:
+                outcomes = collect(campaign, [], items=items, progress=advance, **given)
+            if mailbox is not None:
+                mailbox.done(messages, outcomes)
     finally:
         if mailbox is not None:
             mailbox.close()
-    replies = _reply(campaign, settings, outcomes, drafts, insecure) if reply_to_senders else []
+    with ledger_guard(campaign):
+        replies = _reply(campaign, settings, outcomes, drafts, insecure) if reply_to_senders else []
     return Intake(outcomes, [m for m in messages if not m.has_workbook], replies)
 
 
@@ -116,18 +120,38 @@ class _Mailbox:
             )  # fmt: skip
         return fetched
 
-    def done(self, messages: list[Inbound]) -> None:
+    def done(self, messages: list[Inbound], outcomes: list[Outcome]) -> None:
+        """Every message fetched is done: moved (``move_to``), each input of it that was
+        refused recorded as a ``refused`` event, and the last UID remembered."""
         uids = [m.uid for m in messages if m.uid is not None]
         if self.move_to:
             for uid in uids:
                 self.box.move(uid, self.move_to)
         if uids and self.settings.imap is not None:
             with open_ledger(self.c) as ledger:
+                for detail in _refused(messages, outcomes):
+                    ledger.event("refused", None, detail)
                 ledger.set_imap_state(self.settings.imap.folder, self.validity, max(uids))
 
     def close(self) -> None:
         if self.box is not None:
             self.box.close()
+
+
+def _refused(messages: list[Inbound], outcomes: list[Outcome]) -> list[str]:
+    """The IMAP inputs that were refused, each as an event's detail (JSON)."""
+    by_item = {id(o.item): o for o in outcomes}
+    out = []
+    for m in messages:
+        for item in m.items if m.uid is not None else ():
+            o = by_item.get(id(item))
+            if o is None or o.recorded:
+                continue
+            zh, en = o.reason or item.problem or ("", "")
+            detail = {"uid": m.uid, "source": item.source, "message_id": m.message_id}
+            detail |= {"sender": m.sender, "subject": m.subject, "reason": zh, "reason_en": en}
+            out.append(json.dumps(detail, ensure_ascii=False))
+    return out
 
 
 _REPLY_KEYS = ("code", "status", "errors", "warnings", "execution_rate", "score")
@@ -181,10 +205,12 @@ def remind(
     *,
     min_interval_days: int = 3,
     force: bool = False,
+    attach: bool = False,
     **mailing: Any,
 ) -> list[Delivery]:
-    """A reminder to each department whose status is one of ``statuses`` (missing,
-    overdue, to-fix), at most once per ``min_interval_days`` unless ``force``."""
+    """A reminder to each department that owes a form whose status is one of
+    ``statuses`` (missing, overdue, to-fix), naming exactly those forms, at most once per
+    ``min_interval_days`` unless ``force``; ``attach``: the blank forms it still owes."""
     bad = [s for s in statuses if s not in REMINDABLE]
     if bad:
         raise XltoolError(
@@ -193,7 +219,9 @@ def remind(
         )
     interval = timedelta(days=min_interval_days)
     return _mailing(
-        campaign, lambda m: remind_job(m, statuses, min_interval=interval, force=force), **mailing
+        campaign,
+        lambda m: remind_job(m, statuses, min_interval=interval, force=force, attach=attach),
+        **mailing,
     )
 
 

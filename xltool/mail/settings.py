@@ -49,6 +49,9 @@ class MailSettings:
     rate: float = DEFAULT_RATE
     retries: int = 3
     backoff: float = 5.0  # seconds before the first retry; doubled each time
+    # past either, a department's forms go as one zip (mail.zip_over: {files, mib})
+    zip_over_files: int = 10
+    zip_over_bytes: int = 10 * 1024 * 1024
 
 
 def _server(kind: str, raw: Any, ca_file: str | None) -> Server | None:
@@ -105,7 +108,24 @@ def mail_settings(config: dict[str, Any]) -> MailSettings:
         rate=float(raw.get("rate") or DEFAULT_RATE),
         retries=int(raw.get("retries") if raw.get("retries") is not None else 3),
         backoff=float(raw.get("backoff") if raw.get("backoff") is not None else 5.0),
+        **_zip_over(raw.get("zip_over")),
     )
+
+
+def _zip_over(raw: Any) -> dict[str, int]:
+    """``mail.zip_over: {files: 10, mib: 10}``: when a department's forms go zipped."""
+    if raw is None:
+        return {}
+    try:
+        return {
+            "zip_over_files": int(raw.get("files", 10)),
+            "zip_over_bytes": int(float(raw.get("mib", 10)) * 1024 * 1024),
+        }
+    except (AttributeError, TypeError, ValueError):
+        raise XltoolError(
+            "campaign.yaml 的 mail.zip_over 应为 {files: 数量, mib: 大小}",
+            "campaign.yaml: mail.zip_over takes {files: N, mib: M}",
+        ) from None
 
 
 def password(server: Server) -> str | None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import json
 import warnings
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -43,6 +44,9 @@ if TYPE_CHECKING:
 from xltool.forms.kinds import builtin_kinds, load_builtin, released_version
 from xltool.forms.spec import Spec
 
+SpecChoice = Spec | Mapping[str, Spec] | None
+"""A kind to read a file as, a round's kinds by name, or None (the file's metadata)."""
+
 __all__ = ["IndicatorRow", "InputFormula", "NotAForm", "Reading", "TextNumber", "read_form"]
 
 
@@ -56,12 +60,13 @@ def read_form(source: Path | bytes, spec: Spec | None = None) -> Reading:
 
 
 def read_workbook(
-    source: Path | bytes, spec: Spec | None = None, *, foreign: bool = True
+    source: Path | bytes, spec: SpecChoice = None, *, foreign: bool = True
 ) -> Reading | ForeignForm:
     """A returned workbook as xltool issued it (a :class:`Reading`), or, when it carries
     no sign of xltool (no metadata, none of its defined names or formulas) and
     ``foreign`` is on, as a form xltool did not issue (a :class:`ForeignForm`, read by
-    its labels, :mod:`xltool.reading.foreign`)."""
+    its labels, :mod:`xltool.reading.foreign`). ``spec``: the kind to read it as, or a
+    round's kinds by name (the file's metadata, else its labels, choose among them)."""
     data = source if isinstance(source, bytes) else Path(source).read_bytes()
     # Read-only mode streams each sheet once, only the sheets we ask for, and skips
     # styling merged cells (most of a normal load's time for a form like ours).
@@ -142,8 +147,8 @@ def _grid_cells(ws: Any) -> dict[Pos, Any]:
     return cells
 
 
-def _read_issued(wb: Any, data: bytes, meta: dict[str, str], spec: Spec | None) -> Reading:
-    spec = spec or _spec_for(meta, wb)
+def _read_issued(wb: Any, data: bytes, meta: dict[str, str], choice: SpecChoice) -> Reading:
+    spec = chosen_spec(choice, meta, wb)
     ws, renamed = form_sheet(wb, spec, meta)
     reading = Reading(spec=spec, sheet=ws.title, meta=meta, saved_at=_saved_at(wb))
     if renamed:
@@ -177,6 +182,21 @@ def _saved_at(wb: Any) -> str | None:
     except Exception:  # a damaged core part holds no time worth trusting
         return None
     return when.isoformat() if when is not None and hasattr(when, "isoformat") else None
+
+
+def chosen_spec(choice: SpecChoice, meta: dict[str, str], wb: Any) -> Spec:
+    """The spec a workbook is read as: the one given; among a round's kinds, the one its
+    metadata names, else the one whose labels it carries most of; else by its metadata."""
+    if isinstance(choice, Spec):
+        return choice
+    if not choice:
+        return _spec_for(meta, wb)
+    named = choice.get(meta.get("kind", ""))
+    if named is not None or len(choice) == 1:
+        return named or next(iter(choice.values()))
+    texts = sheet_texts(wb)
+    scored = [(labelled_sheet(wb, s, texts)[1], -i, s.kind) for i, s in enumerate(choice.values())]
+    return choice[max(scored)[2]]
 
 
 def _spec_for(meta: dict[str, str], wb: Any) -> Spec:

@@ -8,12 +8,15 @@ from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
+from xltool.checking.result import FileResult
 from xltool.checking.verify import verify_paths
 from xltool.forms.spec import Spec
+from xltool.render.project_rollup import CoverageRow, ProjectRow, write_project_sheets
 from xltool.render.summary import Duplicate, Row, write_summary
 from xltool.round.folder import Campaign
+from xltool.round.formset import DEPT, PROJECT
 from xltool.round.rebuild import open_ledger
-from xltool.round.status import campaign_status
+from xltool.round.status import CampaignStatus, campaign_status
 from xltool.safeio import write_atomic
 
 Progress = Callable[[int], AbstractContextManager[Callable[[Any], None]]]
@@ -46,25 +49,55 @@ def roll_up_campaign(
     key: bytes | None = None,
     progress: Progress | None = None,
 ) -> Path:
-    """Every department of the roster: its current return, or 未报送. Written to
-    ``output``, else 汇总.xlsx in the campaign folder; returns where."""
-    spec = campaign.spec()
+    """Every department of the roster: its current department form, or 未报送; in a
+    round with project forms, the 项目 sheet (each project, a subtotal per department),
+    the 覆盖 sheet and the project charts. Written to ``output``, else 汇总.xlsx in the
+    campaign folder; returns where."""
     with open_ledger(campaign) as ledger:
         st = campaign_status(campaign, ledger)
-    current = [d for d in st.departments if d.current]
-    paths = [campaign.inbox / d.current.file for d in current if d.current]
+    wanted = [f for d in st.departments for f in d.forms if f.current]
+    paths = [campaign.inbox / f.current.file for f in wanted if f.current]
     with progress(len(paths)) if progress else nullcontext(None) as advance:
         results = verify_paths(
-            paths, spec=spec, key=key or campaign.key(), jobs=jobs, progress=advance, batch=False
-        )
-    by_code = {d.code: r for d, r in zip(current, results, strict=True)}
+            paths, spec=campaign.specs(), key=key or campaign.key(), jobs=jobs,
+            progress=advance, batch=False,
+        )  # fmt: skip
+    by_form = {f.ref.id: r for f, r in zip(wanted, results, strict=True)}
+    own = [r for f, r in zip(wanted, results, strict=True) if f.ref.role == DEPT]
     rows = [
-        Row(by_code.get(d.code), d.code, d.department, d.label("zh"))
+        Row(by_form.get(d.code), d.code, d.department, d.label("zh"))
         for d in sorted(st.departments, key=lambda d: d.code)
     ]
+    spec = campaign.spec()
     target = output or campaign.root / "汇总.xlsx"
     title = f"{campaign.config.get('title') or spec.name}汇总"
+    projects = _project_sheets(campaign, st, by_form) if PROJECT in campaign.roles else None
     write_atomic(
-        target, lambda h: write_summary(h, results, spec, rows=rows, dupes=[], title=title), force
-    )
+        target,
+        lambda h: write_summary(
+            h, own, spec, rows=rows, dupes=[], title=title, projects=projects,
+            departments=DEPT in campaign.roles,
+        ),
+        force,
+    )  # fmt: skip
     return target
+
+
+def _project_sheets(
+    campaign: Campaign, st: CampaignStatus, by_form: dict[str, FileResult]
+) -> Callable[[Any, dict[str, Any]], None]:
+    rows, coverage = [], []
+    for d in st.departments:
+        for f in d.forms:
+            if f.ref.role == PROJECT:
+                rows.append(
+                    ProjectRow(d.code, d.department, f.ref.project or "", f.ref.project_name or "",
+                               f.label("zh"), by_form.get(f.ref.id))
+                )  # fmt: skip
+        missing = [f.ref.label("zh") if f.ref.project else "部门整体" for f in d.outstanding()]
+        exempt = sum(f.status == "exempt" for f in d.forms)
+        coverage.append(
+            CoverageRow(d.code, d.department, len(d.owed), d.forms_passed, exempt, missing)
+        )
+    spec = campaign.spec(PROJECT)
+    return lambda wb, fmt: write_project_sheets(wb, fmt, spec, rows, coverage)

@@ -13,6 +13,7 @@ displaces that department's return. Text from returned files is always written a
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -135,19 +136,26 @@ def write_summary(
     rows: list[Row] | None = None,
     dupes: list[Duplicate] | None = None,
     title: str = "",
+    projects: Callable[[Any, dict[str, Any]], None] | None = None,
+    departments: bool = True,
 ) -> list[Duplicate]:
     """Write the roll-up workbook; returns the duplicates that were set aside. ``rows``
-    (a campaign's departments) default to one per department of ``results``."""
+    (a campaign's departments) default to one per department of ``results``.
+    ``projects`` adds a round's project sheets (:mod:`.project_rollup`); without
+    ``departments`` (a round of project forms only) they are the whole workbook."""
     spec = spec or load_builtin(next((r.kind for r in results if r.kind), "dept-overall"))
     if rows is None:
         rows, dupes = rows_from_results(results)
     dupes = dupes or []
     wb = text_safe_workbook(target)
     fmt = _formats(wb, spec.font)
-    _write_main(wb, fmt, spec, rows, title or f"{spec.name}汇总")
-    _write_detail(wb, fmt, rows, spec)
-    _write_problems(wb, fmt, results)
-    _write_charts(wb, spec, len(rows))
+    if departments:
+        _write_main(wb, fmt, spec, rows, title or f"{spec.name}汇总")
+        _write_detail(wb, fmt, rows, spec)
+        _write_problems(wb, fmt, results)
+        _write_charts(wb, spec, len(rows))
+    if projects is not None:
+        projects(wb, fmt)
     if dupes:
         dup = wb.add_worksheet("重复报送")
         for c, label in enumerate(["部门", "采用的文件（最新）", "依据", "未采用的文件"]):
@@ -183,6 +191,7 @@ def _formats(wb: Any, font_name: str) -> dict[str, Any]:
             {**border, "bold": True, "bg_color": "#DDEBF7", "text_wrap": True, "valign": "vcenter"}
         ),
         "text": wb.add_format(border),
+        "center": wb.add_format({**border, "align": "center"}),
         "wrap": wb.add_format({**border, "text_wrap": True, "valign": "top"}),
         "amount": wb.add_format({**border, "num_format": "#,##0.00"}),
         "rate": wb.add_format({**border, "num_format": "0.00%"}),

@@ -19,6 +19,7 @@ from typing import Any
 
 from xltool.errors import XltoolError
 from xltool.round.folder import Campaign, now_iso, write_json
+from xltool.round.formset import PROJECT, split_form_id
 from xltool.round.intake import ASSIGNMENTS, read_assignments, record_stored, stored_sidecars
 from xltool.round.ledger import Ledger
 from xltool.round.matching import plain, unique
@@ -52,14 +53,10 @@ def assign(campaign: Campaign, which: str, target: str, *, key: bytes | None = N
 
 
 def target_code(campaign: Campaign, target: str) -> str:
-    """The roster code ``target`` names (NFKC, so ``１０２`` is ``102``); a usage error when
-    it is a project (``D/P``) or names no department of this campaign."""
-    if "/" in target:
-        raise XltoolError(
-            f"「{target}」指向项目支出表：项目表将随项目轮次提供，目前只能指定部门编码",
-            f"'{target}' names a project form: project forms come with the project round; "
-            "give a department code",
-        )
+    """The form ``target`` names: a roster code (NFKC, so ``１０２`` is ``102``), or a form
+    ``D01/P0003``; a usage error when it names nothing in this campaign."""
+    if "/" in target or "／" in target:
+        return campaign.form(target).id
     codes = unique((plain(d["code"]), d["code"]) for d in campaign.departments())
     found = codes.get(plain(target))
     if found is None:
@@ -68,6 +65,24 @@ def target_code(campaign: Campaign, target: str) -> str:
             f"department code '{target}' is not in this campaign",
         )
     return found
+
+
+def _form_of(
+    campaign: Campaign, ledger: Ledger, doc: dict[str, Any], target: str, key: bytes | None
+) -> tuple[str, str | None]:
+    """(department, form) a return assigned to ``target`` belongs to: the form named, or
+    within the department the form its kind and header say (verified again to know)."""
+    department, project = split_form_id(target)
+    if project or PROJECT not in campaign.roles:
+        return department, target
+    from xltool.checking.verify import verify_paths
+    from xltool.round.form_matching import FormMatcher
+
+    path = campaign.inbox / doc["file"]
+    [result] = verify_paths([path], spec=campaign.specs(), key=key or campaign.key(), batch=False)
+    matcher = FormMatcher(campaign, ledger)
+    form, _how, _why = matcher.form_in(department, matcher.role(result), result, doc, None, "hand")
+    return department, form
 
 
 def find_return(campaign: Campaign, which: str) -> dict[str, Any]:
@@ -114,16 +129,19 @@ def move(
         raise XltoolError(f"台账中没有 {doc['file']}", f"{doc['file']} is not in the ledger")
     out = Assignment(sha, doc["file"], row.code, row.matched_by, previous=row.code)
     if row.matched_by == "signature":
-        if row.code != code:
+        if row.form_id != code and row.code != code:
             out.notes.append(signature_note(row.code, code))
         return out
-    if row.code == code and row.matched_by == "hand" and doc.get("assigned") == code:
+    if row.matched_by == "hand" and doc.get("assigned") == code and code in (row.code, row.form_id):
         return out
+    department, form = _form_of(campaign, ledger, doc, code, key)
     detail = {"sha256": sha, "file": doc["file"], "from": row.code, "to": code}
     with ledger.transaction() as db:  # the folder first, under the ledger's write lock
         if doc.get("assigned") != code:
             _keep(campaign, doc, code)
-        ledger.move_return(db, sha, code, "hand", json.dumps(detail, ensure_ascii=False))
+        ledger.move_return(
+            db, sha, department, "hand", json.dumps(detail, ensure_ascii=False), form
+        )
     doc["assigned"] = code
     out.code, out.matched_by, out.moved = code, "hand", True
     out.notes.append(moved_note(row.code, code))

@@ -8,16 +8,10 @@ from typing import Any
 from xltool.checking.result import FileResult
 from xltool.reading.sniff import Limits
 from xltool.round.assign import Assignment, move, signature_note, target_code
-from xltool.round.folder import Campaign
-from xltool.round.intake import (
-    Item,
-    Outcome,
-    items_from_paths,
-    record_stored,
-    store,
-    stored_sidecars,
-)
-from xltool.round.ledger import ReturnRow
+from xltool.round.folder import Campaign, ledger_guard
+from xltool.round.inputs import items_from_paths
+from xltool.round.intake import Item, Outcome, record_stored, store, stored_sidecars
+from xltool.round.ledger import Ledger, ReturnRow
 from xltool.round.rebuild import open_ledger
 
 
@@ -38,22 +32,11 @@ def collect(
     valid signature of this campaign still decides (a note says so)."""
     if assigned is not None:
         assigned = target_code(campaign, assigned)  # not in the roster: a usage error
-    limits = Limits()
     key = key or campaign.key()
-    items = items if items is not None else items_from_paths(paths, campaign, limits)
+    items = items if items is not None else items_from_paths(paths, campaign, Limits())
     outcomes = [Outcome(item) for item in items]
-    docs: dict[str, dict[str, Any]] = {}
-    known = stored_sidecars(campaign)
-    with open_ledger(campaign) as ledger:
-        for outcome in outcomes:
-            if outcome.item.problem or outcome.item.data is None:
-                outcome.reason = outcome.item.problem or ("无法读取", "cannot be read")
-                continue
-            doc = store(campaign, outcome.item, received_at, assigned, known)
-            known[doc["sha256"]] = doc
-            outcome.sha256, outcome.stored = doc["sha256"], doc["file"]
-            outcome.new = not ledger.has_return(doc["sha256"])
-            docs[doc["sha256"]] = doc
+    with ledger_guard(campaign), open_ledger(campaign) as ledger:
+        docs = _store_all(campaign, ledger, outcomes, received_at, assigned)
         record_stored(campaign, ledger, list(docs.values()), key=key, jobs=jobs, progress=progress)
         moved = {
             sha: move(campaign, ledger, doc, assigned, key=key)
@@ -68,6 +51,68 @@ def collect(
     return outcomes
 
 
+def _store_all(
+    campaign: Campaign,
+    ledger: Ledger,
+    outcomes: list[Outcome],
+    received_at: str | None,
+    assigned: str | None,
+) -> dict[str, dict[str, Any]]:
+    """Each input stored in inbox/, or the reason it cannot be (its outcome says it);
+    the batch's stored returns by sha256. The same bytes twice in one batch are one
+    return: the second is a duplicate."""
+    docs: dict[str, dict[str, Any]] = {}
+    known = stored_sidecars(campaign)
+    for outcome in outcomes:
+        item = outcome.item
+        if item.problem or item.data is None:
+            outcome.reason = item.problem or ("无法读取", "cannot be read")
+            continue
+        if _taken_beside(campaign, outcome, received_at, assigned):
+            continue
+        try:
+            doc = store(campaign, item, received_at, assigned, known, outcome.notes)
+        except OSError as exc:  # the file system refused it: this input only
+            why = exc.strerror or exc.__class__.__name__
+            item.problem = (f"无法存入 inbox/（{why}）", f"cannot be stored in inbox/ ({why})")
+            outcome.reason = item.problem
+            continue
+        known[doc["sha256"]] = doc
+        outcome.sha256, outcome.stored = doc["sha256"], doc["file"]
+        outcome.new = doc["sha256"] not in docs and not ledger.has_return(doc["sha256"])
+        docs[doc["sha256"]] = doc
+    return docs
+
+
+def _taken_beside(
+    campaign: Campaign, outcome: Outcome, received_at: str | None, assigned: str | None
+) -> bool:
+    """A department's 评价报告 (.docx …) or a returned 复核表: taken beside the forms
+    (:mod:`.reports_intake`, :mod:`.recheck_status`), its one line in ``outcome.beside``."""
+    from xltool.reading.recheck_read import is_recheck_workbook
+    from xltool.round.reports_intake import is_report
+
+    item = outcome.item
+    assert item.data is not None
+    when = received_at or item.received_at
+    if is_report(item.original_name):
+        from xltool.round.reports_intake import take_report
+
+        outcome.beside = take_report(
+            campaign, item.data, original_name=item.original_name, received_at=when,
+            assigned=assigned, sender=item.sender, mtime=item.mtime, source_label=item.source,
+        )  # fmt: skip
+        return True
+    if is_recheck_workbook(item.data):
+        from xltool.round.recheck_status import take_recheck
+
+        outcome.beside = take_recheck(
+            campaign, item.data, item.original_name, received_at=when, source=item.source
+        )
+        return True
+    return False
+
+
 def _tell(
     outcome: Outcome,
     row: ReturnRow,
@@ -77,10 +122,15 @@ def _tell(
 ) -> None:
     """An outcome filled in from its return's ledger row."""
     outcome.code, outcome.matched_by, outcome.status = row.code, row.matched_by, row.status
-    outcome.department = names.get(row.code or "")
+    outcome.form, outcome.department = row.form_id, names.get(row.code or "")
     outcome.errors, outcome.warnings, outcome.annotated = row.errors, row.warnings, row.annotated
     if row.code is None:
         outcome.reason = (row.unmatched_reason or "未匹配", "matched no department")
+    elif row.form_id is None:
+        outcome.reason = (
+            row.unmatched_reason or "未匹配到表单",
+            "matched no form of the department",
+        )
     if assigned and row.matched_by == "signature" and row.code != assigned:
         outcome.notes.append(signature_note(row.code, assigned))
     if moved is not None and moved.moved:
@@ -89,5 +139,9 @@ def _tell(
 
 def exit_code(outcomes: list[Outcome]) -> int:
     """0 when every input was recorded and every new return passed; 1 otherwise."""
-    bad = any(not o.recorded or o.code is None or (o.new and o.status != "ok") for o in outcomes)
+    bad = any(
+        (not o.beside_ok) if o.beside is not None
+        else not o.recorded or o.form is None or (o.new and o.status != "ok")
+        for o in outcomes
+    )  # fmt: skip
     return 1 if bad else 0

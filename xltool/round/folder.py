@@ -1,10 +1,15 @@
 """A campaign: one round of 绩效自评, as a folder.
 
-    campaign.yaml      kind, spec identity and hash, year, title, deadline, key id (no secrets)
+    campaign.yaml      the forms asked for and their kinds, spec identity and hash, year,
+                       title, deadline, key id (no secrets)
     departments.json   the roster as issued: codes, names, contacts, exemptions
-    spec/              a copy of the spec the forms were issued from (and its parents)
+    projects.json      the project list as issued: codes, names, departments, exemptions
+    spec/              a copy of each spec the forms were issued from (and its parents)
     indicators.*       a copy of the indicators file (for departments added later)
-    issued/            one signed workbook per department, each with a JSON sidecar
+    project-indicators.*  a copy of the project indicators file
+    issued/            the signed forms, each with a JSON sidecar: one folder per
+                       department holding its department form and one form per project
+                       (a round made before project forms: one workbook per department)
     inbox/             every returned file exactly as received, stored once by content
                        hash, never modified, each with a JSON sidecar
     annotated/         annotated copies of returns that have findings
@@ -16,6 +21,9 @@ The folder is the truth; the ledger is its index.
 from __future__ import annotations
 
 import json
+import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -28,6 +36,7 @@ from xltool.forms.kinds import load_spec
 from xltool.forms.spec import Spec
 from xltool.keys import key_id, load_key
 from xltool.paths import key_path
+from xltool.round.formset import DEPT, PROJECT, FormRef, split_form_id
 from xltool.round.ledger import Ledger
 from xltool.safeio import safe_stem, write_atomic
 
@@ -114,8 +123,27 @@ class Campaign:
         """The ledger as it is; :func:`xltool.round.rebuild.open_ledger` remakes a missing one."""
         return Ledger(self.ledger_path)
 
-    def spec(self) -> Spec:
-        return load_spec(self.root / "spec" / f"{self.config['kind']}.yaml")
+    def spec(self, role: str | None = None) -> Spec:
+        """The spec of one role's forms (default: the round's first kind)."""
+        kind = self.kinds[role] if role else self.config["kind"]
+        return load_spec(self.root / "spec" / f"{kind}.yaml")
+
+    @property
+    def roles(self) -> list[str]:
+        """The forms this round asks for: ``dept``, ``project`` or both."""
+        return list(self.config.get("forms") or [DEPT])
+
+    @property
+    def kinds(self) -> dict[str, str]:
+        """Role → the kind its forms are (``{dept: dept-overall, project: project}``)."""
+        return dict(self.config.get("kinds") or {DEPT: self.config["kind"]})
+
+    def specs(self) -> dict[str, Spec]:
+        """Every kind of this round's forms, by kind name (what its returns are read as)."""
+        return {kind: self.spec(role) for role, kind in self.kinds.items()}
+
+    def role_of(self, kind: str | None) -> str | None:
+        return next((r for r, k in self.kinds.items() if k == kind), None)
 
     def key(self, key_file: Path | None = None) -> bytes:
         """The issuer key this campaign's forms were signed with; exit 2 naming the key
@@ -161,9 +189,42 @@ class Campaign:
     def save_departments(self, departments: list[dict[str, Any]]) -> None:
         write_json(self.root / "departments.json", departments)
 
-    def department(self, code: str) -> dict[str, Any]:
+    def projects(self) -> list[dict[str, Any]]:
+        path = self.root / "projects.json"
+        return read_json(path) if path.is_file() else []
+
+    def save_projects(self, projects: list[dict[str, Any]]) -> None:
+        write_json(self.root / "projects.json", projects)
+
+    def forms(self) -> list[FormRef]:
+        """Every form of the round, department by department: its own form, then one per
+        project in the list's order."""
+        by_department: dict[str, list[dict[str, Any]]] = {}
+        for p in self.projects():
+            by_department.setdefault(p["department"], []).append(p)
+        out = []
         for d in self.departments():
-            if d["code"] == code:
+            if DEPT in self.roles:
+                out.append(FormRef(d["code"]))
+            for p in by_department.get(d["code"], []) if PROJECT in self.roles else []:
+                out.append(FormRef(d["code"], PROJECT, p["code"], p["name"]))
+        return out
+
+    def form(self, text: str) -> FormRef:
+        """One form by its id (``D01``, ``D01/P0003``); a usage error naming it otherwise."""
+        department, project = split_form_id(text)
+        department = self.department(department)["code"]
+        for ref in self.forms():
+            if ref.department == department and ref.project == project:
+                return ref
+        raise XltoolError(
+            f"表单「{text}」不在本批次中", f"the form '{text}' is not in this campaign"
+        )
+
+    def department(self, code: str) -> dict[str, Any]:
+        plain = "".join(unicodedata.normalize("NFKC", code).split())
+        for d in self.departments():
+            if d["code"] == code or d["code"] == plain:
                 return d
         raise XltoolError(
             f"部门编码「{code}」不在本批次名单中",
@@ -174,7 +235,47 @@ class Campaign:
 # --- init ------------------------------------------------------------------------------
 
 
+NAME_BYTES = 150  # a stored name's part, in UTF-8: with its hash, "-校验" or ".json", < 255
+
+
 def safe_name(original: str) -> str:
-    """A stored file's name part: the original name, made safe for every system."""
+    """A stored file's name part: the original name, made safe for every system and
+    short enough for every file system (a long Chinese name is cut at a character; the
+    sidecar keeps it whole)."""
     path = Path(original)
-    return safe_stem(path.stem, "return") + (path.suffix.lower() or ".xlsx")
+    suffix, stem = path.suffix.lower(), path.stem
+    if not (suffix[1:].isascii() and suffix[1:].isalnum() and len(suffix) <= 9):
+        suffix, stem = ".xlsx", path.name  # no suffix, or a "suffix" that is most of the name
+    stem = safe_stem(stem, "return")
+    room = NAME_BYTES - len(suffix)
+    stem = stem.encode("utf-8")[:room].decode("utf-8", "ignore").rstrip(". ")
+    return (stem or "return") + suffix
+
+
+class LedgerLocked(XltoolError):
+    """The ledger stayed locked by another program for longer than the wait."""
+
+
+@contextmanager
+def ledger_guard(campaign: Campaign) -> Iterator[None]:
+    """A ledger another program keeps locked past the wait (``XLTOOL_LEDGER_WAIT``
+    seconds) ends the command with one line (exit 2), not a traceback. Files already
+    stored in inbox/ stay, with their sidecars: the next run records them."""
+    import sqlite3
+
+    from xltool.round.ledger import wait_seconds
+    from xltool.safeio import shown_path
+
+    try:
+        yield
+    except sqlite3.OperationalError as exc:
+        if "locked" not in str(exc) and "busy" not in str(exc):
+            raise
+        shown, wait = shown_path(campaign.ledger_path), wait_seconds()
+        raise LedgerLocked(
+            f"台账 {shown} 被另一个程序占用，等了 {wait:g} 秒仍未释放：请关闭正在使用它的程序"
+            "（另一个 xltool、DB Browser 等）后再运行；已存入 inbox/ 的文件不会丢失",
+            f"the ledger {shown} is held by another program and was still locked after "
+            f"{wait:g} s: close the program using it (another xltool, DB Browser …) and run "
+            "again; files already stored in inbox/ are kept",
+        ) from None

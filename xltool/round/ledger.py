@@ -8,6 +8,7 @@ No secret is ever written here (passwords and the issuer key never reach this mo
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # Each migration takes the ledger from version N-1 to N; never edited once released.
 MIGRATIONS: dict[int, str] = {
@@ -89,6 +90,25 @@ MIGRATIONS: dict[int, str] = {
         last_uid INTEGER NOT NULL
     );
     """,
+    # Forms, not departments, are the unit: a department owes its own form and one per
+    # project. A ledger of version 2 held one form per department, its code its id.
+    3: """
+    CREATE TABLE forms(
+        form_id TEXT PRIMARY KEY,
+        code TEXT NOT NULL,
+        role TEXT NOT NULL,
+        project_code TEXT,
+        project_name TEXT,
+        exempt_reason TEXT,
+        seq INTEGER NOT NULL
+    );
+    INSERT INTO forms(form_id, code, role, seq) SELECT code, code, 'dept', seq FROM departments;
+    ALTER TABLE issued ADD COLUMN form_id TEXT;
+    UPDATE issued SET form_id = code;
+    ALTER TABLE returns ADD COLUMN form_id TEXT;
+    UPDATE returns SET form_id = code WHERE code IS NOT NULL;
+    CREATE INDEX returns_form ON returns(form_id);
+    """,
 }
 
 
@@ -118,6 +138,19 @@ class ReturnRow:
     unmatched_reason: str | None
     findings: list[dict[str, Any]] = field(default_factory=list)
     message_id: str | None = None
+    form_id: str | None = None  # the form it is a return of (None: not matched to one)
+
+
+WAIT_ENV = "XLTOOL_LEDGER_WAIT"  # seconds to wait for a ledger another program holds
+
+
+def wait_seconds() -> float:
+    """How long a command waits for a ledger that another program holds locked before
+    it says so and stops (``XLTOOL_LEDGER_WAIT``, default 10 seconds)."""
+    try:
+        return max(0.0, float(os.environ.get(WAIT_ENV) or 10))
+    except ValueError:
+        return 10.0
 
 
 class Ledger:
@@ -125,7 +158,7 @@ class Ledger:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.db = sqlite3.connect(path, timeout=30, isolation_level=None)
+        self.db = sqlite3.connect(path, timeout=wait_seconds(), isolation_level=None)
         self.db.row_factory = sqlite3.Row
         self.db.execute("PRAGMA journal_mode=WAL")
         # WAL with NORMAL survives a killed process (only power loss may drop the last
@@ -207,11 +240,47 @@ class Ledger:
     def departments(self) -> list[sqlite3.Row]:
         return list(self.db.execute("SELECT * FROM departments ORDER BY seq"))
 
-    def put_issued(self, issue_id: str, code: str, file: str, sha256: str, issued_at: str) -> None:
+    def put_form(
+        self,
+        form_id: str,
+        code: str,
+        role: str,
+        project: tuple[str, str | None] | None = None,
+        exempt_reason: str | None = None,
+    ) -> None:
+        """A form the round asks for (``project``: its code and name)."""
+        with self.transaction() as db:
+            seq = db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM forms").fetchone()[0]
+            db.execute(
+                """INSERT INTO forms(form_id, code, role, project_code, project_name,
+                   exempt_reason, seq) VALUES (?, ?, ?, ?, ?, ?, ?)
+                   ON CONFLICT(form_id) DO UPDATE SET project_name=excluded.project_name,
+                   exempt_reason=COALESCE(excluded.exempt_reason, forms.exempt_reason)""",
+                (form_id, code, role, *(project or (None, None)), exempt_reason, seq),
+            )
+
+    def set_form_exempt(self, form_id: str, reason: str) -> None:
+        with self.transaction() as db:
+            db.execute("UPDATE forms SET exempt_reason=? WHERE form_id=?", (reason, form_id))
+            self._event(db, "exempt", form_id.split("/")[0], f"{form_id}: {reason}")
+
+    def forms(self) -> list[sqlite3.Row]:
+        return list(self.db.execute("SELECT * FROM forms ORDER BY seq"))
+
+    def put_issued(
+        self,
+        issue_id: str,
+        code: str,
+        file: str,
+        sha256: str,
+        issued_at: str,
+        form_id: str | None = None,
+    ) -> None:
         with self.transaction() as db:
             db.execute(
-                "INSERT OR IGNORE INTO issued VALUES (?, ?, ?, ?, ?)",
-                (issue_id, code, file, sha256, issued_at),
+                "INSERT OR IGNORE INTO issued(issue_id, code, file, sha256, issued_at, form_id) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (issue_id, code, file, sha256, issued_at, form_id or code),
             )
             self._event(db, "issued", code, issue_id)
 
@@ -233,7 +302,7 @@ class Ledger:
             "sha256", "file", "original_name", "received_at", "received_at_source",
             "recorded_at", "source", "sender", "message_id", "code", "matched_by",
             "issue_id", "status", "errors", "warnings", "execution_rate", "score", "totals",
-            "findings", "annotated", "unmatched_reason",
+            "findings", "annotated", "unmatched_reason", "form_id",
         ]  # fmt: skip
         values = [row.get(c) for c in columns]
         with self.transaction() as db:
@@ -256,13 +325,21 @@ class Ledger:
         return _return_row(row) if row is not None else None
 
     def move_return(
-        self, db: sqlite3.Connection, sha256: str, code: str, matched_by: str, detail: str
+        self,
+        db: sqlite3.Connection,
+        sha256: str,
+        code: str,
+        matched_by: str,
+        detail: str,
+        form_id: str | None = None,
     ) -> None:
-        """Within a transaction: a recorded return now belongs to ``code`` (matched so),
-        with an ``assigned`` event saying what moved it."""
+        """Within a transaction: a recorded return now belongs to ``code`` (matched so) and
+        its form ``form_id`` (None: no form of it yet), with an ``assigned`` event saying
+        what moved it."""
+        why = None if form_id else "已归部门，但无法确定是哪张表"
         db.execute(
-            "UPDATE returns SET code=?, matched_by=?, unmatched_reason=NULL WHERE sha256=?",
-            (code, matched_by, sha256),
+            "UPDATE returns SET code=?, form_id=?, matched_by=?, unmatched_reason=? WHERE sha256=?",
+            (code, form_id, matched_by, why, sha256),
         )
         self._event(db, "assigned", code, detail)
 
@@ -352,4 +429,5 @@ def _return_row(r: sqlite3.Row) -> ReturnRow:
         unmatched_reason=r["unmatched_reason"],
         findings=json.loads(r["findings"]) if r["findings"] else [],
         message_id=r["message_id"],
+        form_id=r["form_id"],
     )

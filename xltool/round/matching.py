@@ -128,7 +128,11 @@ class Matcher:
         return self.code_of(doc.get("assigned")) if doc.get("assigned") else None
 
     def _by_header(self, result: FileResult, doc: dict[str, Any]) -> str | None:
-        return self.by_header((result.data or {}).get("fields") or {})
+        fields = (result.data or {}).get("fields") or {}
+        # a project form names its department as 部门编码 and 主管部门
+        code = fields.get("code") or fields.get("department_code")
+        name = fields.get("department") or fields.get("competent_department")
+        return self.by_header({"code": code, "department": name})
 
     def _by_reply(self, result: FileResult, doc: dict[str, Any]) -> str | None:
         for ref in [doc.get("in_reply_to"), *reversed(doc.get("references") or [])]:

@@ -14,6 +14,7 @@ from xltool.round.ledger import Ledger
 
 
 def _record_departments(campaign: Campaign, ledger: Ledger) -> None:
+    """Every department of the roster as issued, and every form the round asks of it."""
     for doc in campaign.departments():
         ledger.put_department(
             doc["code"],
@@ -23,6 +24,10 @@ def _record_departments(campaign: Campaign, ledger: Ledger) -> None:
             doc.get("phone"),
             doc.get("exempt_reason"),
         )
+    exempt = {p["code"]: p.get("exempt_reason") for p in campaign.projects()}
+    for ref in campaign.forms():
+        project = (ref.project, ref.project_name) if ref.project else None
+        ledger.put_form(ref.id, ref.department, ref.role, project, exempt.get(ref.project or ""))
 
 
 def _record_issued(campaign: Campaign, ledger: Ledger | None = None) -> None:
@@ -31,10 +36,15 @@ def _record_issued(campaign: Campaign, ledger: Ledger | None = None) -> None:
         with Ledger(campaign.ledger_path) as own:
             _record_issued(campaign, own)
         return
-    for sidecar in sorted(campaign.issued_dir.glob("*.json")):
+    for sidecar in sorted(campaign.issued_dir.rglob("*.json")):
         doc = read_json(sidecar)
         ledger.put_issued(
-            doc["issue_id"], doc["code"], doc["file"], doc["sha256"], doc["issued_at"]
+            doc["issue_id"],
+            doc["code"],
+            doc["file"],
+            doc["sha256"],
+            doc["issued_at"],
+            doc.get("form"),
         )
 
 

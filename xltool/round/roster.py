@@ -16,6 +16,7 @@ from xltool.forms.values import normalise_nature, parse_measure
 from xltool.round.tables import read_table
 
 POINTS_TOLERANCE = 0.005
+MAX_EXACT_DIGITS = 15  # Excel keeps 15 significant digits of a number
 
 # Contact columns: kept beside the form, never prefilled into it or signed.
 CONTACT_HEADERS = {
@@ -78,10 +79,10 @@ def roster_headers(spec: Spec) -> dict[str, str]:
     return {**out, **CONTACT_HEADERS}
 
 
-def indicator_headers(spec: Spec) -> dict[str, str]:
+def indicator_headers(spec: Spec, owners: dict[str, str] = OWNER_HEADERS) -> dict[str, str]:
     """Accepted indicator headings → column key: the columns the issuer sets, and the
-    department a row belongs to."""
-    out: dict[str, str] = dict(OWNER_HEADERS)
+    department (or project) a row belongs to."""
+    out: dict[str, str] = dict(owners)
     for col in spec.indicators.columns:
         if col.issuer:
             out[col.key] = col.key
@@ -121,7 +122,7 @@ def read_roster(spec: Spec, path: Path, *, need_code: bool = False) -> Roster:
                 fields[key].type, value, f"{where}, {key}", f"{where_zh}「{fields[key].label}」"
             )
         if row.get("code") is not None:
-            row["code"] = str(row["code"])
+            row["code"] = code_text(row["code"], f"{where}, code", f"{where_zh}「部门编码」")
         _once(row, n, seen, path)
         out.departments.append(
             Department(
@@ -132,6 +133,25 @@ def read_roster(spec: Spec, path: Path, *, need_code: bool = False) -> Roster:
             )
         )
     return out
+
+
+def code_text(value: Any, where: str, where_zh: str) -> str:
+    """A code cell as text: a number cell is taken as its digits, unless it has more than
+    Excel's 15 significant digits (then the code is already lost: an error)."""
+    if isinstance(value, bool):
+        value = str(value)
+    if isinstance(value, int | float):
+        digits = len(str(abs(int(value))))
+        if digits > MAX_EXACT_DIGITS or (isinstance(value, float) and not value.is_integer()):
+            shown = f"{value:.15g}"
+            raise InputError(
+                f"{where_zh}：编码被存成了数字（读到 {shown}），超过 15 位的数字在 Excel 中已丢失末尾数位；"
+                "请把该列设为「文本」后重新输入或粘贴",
+                f"{where}: the code is stored as a number ({shown}); past 15 digits Excel has "
+                "already lost its last digits: format the column as Text and enter it again",
+            )
+        value = str(int(value))
+    return str(value).strip()
 
 
 def _once(row: dict[str, Any], n: int, seen: dict[str, int], path: Path) -> None:
@@ -185,15 +205,22 @@ class Indicators:
         own = self.by_code.get(department.code, []) + self.by_name.get(department.name, [])
         return [dict(r) for r in self.common + own]
 
+    def rows_for_code(self, code: str) -> list[dict[str, Any]]:
+        """The common rows, then those of the owner with ``code`` (a project's)."""
+        return [dict(r) for r in self.common + self.by_code.get(code, [])]
+
     @property
     def per_department(self) -> bool:
         return bool(self.by_code or self.by_name)
 
 
-def read_indicators(spec: Spec, path: Path) -> Indicators:
+def read_indicators(
+    spec: Spec, path: Path, owners: dict[str, str] = OWNER_HEADERS, check: bool = True
+) -> Indicators:
     """The issuer's indicator rows, checked against the framework. Rows with a 部门编码
-    or 部门名称 belong to that department; rows without apply to every department."""
-    table = read_table(path, indicator_headers(spec), "indicators")
+    or 部门名称 (``owners``: the headings that name an owner) belong to that department;
+    rows without apply to every department. ``check``: common rows alone add up."""
+    table = read_table(path, indicator_headers(spec, owners), "indicators")
     block = spec.indicators
     framework = block.framework
     columns = {c.key: c for c in block.columns}
@@ -217,12 +244,13 @@ def read_indicators(spec: Spec, path: Path) -> Indicators:
             if nature:
                 row["nature"] = nature
         if owner_code not in (None, ""):
-            out.by_code.setdefault(str(owner_code), []).append(row)
+            owner = code_text(owner_code, f"{where}, owner", f"{where_zh}「编码」")
+            out.by_code.setdefault(owner, []).append(row)
         elif owner_name not in (None, ""):
             out.by_name.setdefault(str(owner_name), []).append(row)
         else:
             out.common.append(row)
-    if not out.per_department:
+    if check and not out.per_department:
         check_points(spec, out.common, f"指标文件 {path}", f"indicators file {path}")
     return out
 

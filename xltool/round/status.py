@@ -1,8 +1,10 @@
-"""Where every department of a campaign stands: ``xltool status`` as a library.
+"""Where every form and every department of a campaign stands: ``xltool status`` as a
+library.
 
-A department's *current return* is its latest by received time (ties by the order
-recorded), whatever its state; a return placed by weak evidence (the header, the file
-name) never displaces one matched by its signature or by hand.
+A form's *current return* is its latest by received time (ties by the order recorded),
+whatever its state; a return placed by weak evidence (the header, the file name) never
+displaces one matched by its signature or by hand. A department's status is its worst
+form's that is not exempt (overdue, missing, to fix, passed); exempt when all are.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from xltool.round.folder import Campaign
+from xltool.round.formset import DEPT, FormRef
 from xltool.round.intake import STRONG
 from xltool.round.ledger import Ledger, ReturnRow
 
@@ -35,6 +38,26 @@ DELIVERY = {
 }
 
 
+WORST_FIRST = ("overdue", "missing", "to-fix", "passed")
+
+
+@dataclass
+class FormStatus:
+    """One form of the round: its returns, the current and last passed one, its status."""
+
+    ref: FormRef
+    kind: str
+    status: str
+    returns: list[ReturnRow] = field(default_factory=list)
+    current: ReturnRow | None = None
+    last_passed: ReturnRow | None = None
+    exempt_reason: str | None = None
+
+    def label(self, lang: str = "zh") -> str:
+        zh, en = STATUSES[self.status]
+        return zh if lang == "zh" else en
+
+
 @dataclass
 class DepartmentStatus:
     code: str
@@ -49,10 +72,25 @@ class DepartmentStatus:
     exempt_reason: str | None = None
     delivery: str = "not-sent"  # not-sent | sent | send-failed | unknown (see mail.jobs)
     last_reminder: str | None = None
+    forms: list[FormStatus] = field(default_factory=list)
 
     def label(self, lang: str = "zh") -> str:
         zh, en = STATUSES[self.status]
         return zh if lang == "zh" else en
+
+    @property
+    def owed(self) -> list[FormStatus]:
+        """The forms that count: every form not exempt."""
+        return [f for f in self.forms if f.status != "exempt"]
+
+    @property
+    def forms_passed(self) -> int:
+        return sum(f.status == "passed" for f in self.owed)
+
+    def outstanding(self) -> list[FormStatus]:
+        """The forms still owed or to fix, worst first (what a reminder names)."""
+        waiting = [f for f in self.owed if f.status != "passed"]
+        return sorted(waiting, key=lambda f: WORST_FIRST.index(f.status))
 
 
 @dataclass
@@ -83,6 +121,7 @@ class CampaignStatus:
                 "timezone": c.zone,
             },
             "counts": self.counts,
+            "coverage": self.coverage(),
             "departments": [
                 {
                     "code": d.code,
@@ -98,6 +137,9 @@ class CampaignStatus:
                     "returns": len(d.returns),
                     "current": self._return(d.current),
                     "last_passed": self._return(d.last_passed),
+                    "forms_total": len(d.owed),
+                    "forms_passed": d.forms_passed,
+                    "forms": [self._form(f, lang) for f in d.forms],
                 }
                 for d in self.departments
             ],
@@ -105,6 +147,35 @@ class CampaignStatus:
                 {"file": r.file, "sha256": r.sha256, "reason": r.unmatched_reason}
                 for r in self.unmatched
             ],
+        }
+
+    def coverage(self) -> dict[str, dict[str, Any]]:
+        """Per kind of form: how many there are, passed and exempt, and the share passed
+        of those that count."""
+        out: dict[str, dict[str, Any]] = {}
+        for f in (f for d in self.departments for f in d.forms):
+            c = out.setdefault(f.kind, {"total": 0, "passed": 0, "exempt": 0})
+            c["total"] += 1
+            c["passed"] += f.status == "passed"
+            c["exempt"] += f.status == "exempt"
+        for c in out.values():
+            counted = c["total"] - c["exempt"]
+            c["ratio"] = round(c["passed"] / counted, 4) if counted else None
+        return out
+
+    def _form(self, f: FormStatus, lang: str) -> dict[str, Any]:
+        return {
+            "form": f.ref.id,
+            "kind": f.kind,
+            "role": f.ref.role,
+            "project_code": f.ref.project,
+            "project_name": f.ref.project_name,
+            "status": f.status,
+            "status_label": f.label(lang),
+            "returns": len(f.returns),
+            "current": self._return(f.current),
+            "last_passed": self._return(f.last_passed),
+            "exempt_reason": f.exempt_reason,
         }
 
     def _return(self, row: ReturnRow | None) -> dict[str, Any] | None:
@@ -156,38 +227,73 @@ def campaign_status(
 ) -> CampaignStatus:
     now = now or datetime.now(UTC)
     end = campaign.deadline_end()
+    late = end is not None and now >= end
     returns = ledger.returns()
     issued: dict[str, str] = {}
     for row in ledger.issued():
         issued.setdefault(row["code"], row["issued_at"])
     delivery, reminded = delivery_of(ledger), last_reminders(ledger)
+    forms = _forms_by_department(campaign, ledger, returns, late)
     out = []
     for d in ledger.departments():
-        mine = [r for r in returns if r.code == d["code"]]
-        current = current_return(mine)
-        passed = current_return([r for r in mine if r.status == "ok"])
-        if d["exempt_reason"]:
-            status = "exempt"
-        elif current is None:
-            status = "overdue" if end is not None and now >= end else "missing"
-        elif current.status == "ok":
-            status = "passed"
-        else:
-            status = "to-fix"
+        mine = forms.get(d["code"], [])
+        own = next((f for f in mine if f.ref.role == DEPT), None)
         out.append(
             DepartmentStatus(
                 code=d["code"],
                 department=d["name"],
                 contact=d["contact"],
                 emails=json.loads(d["emails"] or "[]"),
-                status=status,
+                status=_worst(mine, d["exempt_reason"]),
                 issued_at=issued.get(d["code"]),
-                returns=mine,
-                current=current,
-                last_passed=passed,
+                returns=[r for r in returns if r.code == d["code"]],
+                current=own.current if own else None,
+                last_passed=own.last_passed if own else None,
                 exempt_reason=d["exempt_reason"],
                 delivery=delivery.get(d["code"], "not-sent"),
                 last_reminder=reminded.get(d["code"]),
+                forms=mine,
             )
         )
-    return CampaignStatus(campaign, out, [r for r in returns if r.code is None], end)
+    return CampaignStatus(campaign, out, [r for r in returns if r.form_id is None], end)
+
+
+def _forms_by_department(
+    campaign: Campaign, ledger: Ledger, returns: list[ReturnRow], late: bool
+) -> dict[str, list[FormStatus]]:
+    by_form: dict[str, list[ReturnRow]] = {}
+    for r in returns:
+        if r.form_id:
+            by_form.setdefault(r.form_id, []).append(r)
+    kinds = campaign.kinds
+    exempt_departments = {d["code"] for d in ledger.departments() if d["exempt_reason"]}
+    out: dict[str, list[FormStatus]] = {}
+    for row in ledger.forms():
+        ref = FormRef(row["code"], row["role"], row["project_code"], row["project_name"])
+        mine = by_form.get(ref.id, [])
+        current = current_return(mine)
+        passed = current_return([r for r in mine if r.status == "ok"])
+        reason = row["exempt_reason"] or ("部门免报" if row["code"] in exempt_departments else None)
+        status = _status(current, reason, late)
+        kind = kinds.get(ref.role, ref.role)
+        out.setdefault(ref.department, []).append(
+            FormStatus(ref, kind, status, mine, current, passed, reason)
+        )
+    return out
+
+
+def _status(current: ReturnRow | None, exempt: str | None, late: bool) -> str:
+    if exempt:
+        return "exempt"
+    if current is None:
+        return "overdue" if late else "missing"
+    return "passed" if current.status == "ok" else "to-fix"
+
+
+def _worst(forms: list[FormStatus], exempt: str | None) -> str:
+    if exempt:
+        return "exempt"
+    owed = [f.status for f in forms if f.status != "exempt"]
+    if not owed:  # every form exempt, or none asked of it (a project round, no projects)
+        return "exempt"
+    return min(owed, key=WORST_FIRST.index)

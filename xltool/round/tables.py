@@ -19,7 +19,7 @@ from typing import Any
 from xltool.errors import InputError
 
 Row = dict[str, Any]
-_ZH = {"roster": "名单", "indicators": "指标"}
+_ZH = {"roster": "名单", "indicators": "指标", "projects": "项目清单"}
 
 
 @dataclass

@@ -1,0 +1,123 @@
+"""Writing a round's forms into ``issued/``: each signed, with a JSON sidecar saying which
+form of which department it is.
+
+A round of department forms only keeps one workbook per department at the top of
+``issued/``; a round with project forms gives each department a folder (its code and
+name) holding its department form and one form per project, named by project code and
+name. Names are made safe for Windows (reserved names and characters, length) and unique
+within their folder, as Windows compares them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from xltool.forms.model import FormData
+from xltool.forms.spec import Spec
+from xltool.round.folder import Campaign, now_iso, write_json
+from xltool.round.formset import PROJECT, FormRef
+from xltool.round.issue import file_stem, issue_forms
+from xltool.safeio import safe_stem, unique_names
+
+
+@dataclass
+class Plan:
+    """One form to issue: which it is, its kind and its data."""
+
+    ref: FormRef
+    spec: Spec
+    form: FormData
+
+
+def plan_for(
+    ref: FormRef,
+    spec: Spec,
+    fields: dict[str, Any],
+    rows: list[dict[str, Any]],
+    year: int | None,
+) -> Plan:
+    year_field = spec.identity.year or "year"
+    if year is not None and fields.get(year_field) is None:
+        fields[year_field] = year
+    form = FormData(kind=spec.kind, spec_version=spec.version, fields=fields, indicators=rows)
+    return Plan(ref, spec, form)
+
+
+def department_folder(campaign: Campaign, code: str) -> str:
+    """The folder of a department's forms within issued/ ("" in a department-only round)."""
+    if PROJECT not in campaign.roles:
+        return ""
+    name = campaign.department(code)["department"]
+    return safe_stem(f"{code}-{name}", fallback=code)
+
+
+def issue_planned(
+    campaign: Campaign,
+    plan: list[Plan],
+    key: bytes,
+    progress: Callable[[Path], None] | None = None,
+) -> list[Path]:
+    """Write every planned form, signed with a fresh issue id, each with its sidecar."""
+    names = _names(campaign, plan)
+    ids = [uuid.uuid4().hex for _ in plan]
+    paths: dict[int, Path] = {}
+    for spec_kind in dict.fromkeys(p.spec.kind for p in plan):
+        group = [i for i, p in enumerate(plan) if p.spec.kind == spec_kind]
+        forms = [plan[i].form for i in group]
+        prefill = tuple(
+            sorted({k for f in forms for k, v in f.fields.items() if v not in (None, "")})
+        )
+        issued = issue_forms(
+            plan[group[0]].spec,
+            forms,
+            campaign.issued_dir,
+            names=[names[i] for i in group],
+            key=key,
+            prefill_keys=prefill,
+            progress=progress,
+            issue_ids=[ids[i] for i in group],
+        )
+        paths.update({i: f.path for i, f in zip(group, issued, strict=True)})
+    for i, p in enumerate(plan):
+        _sidecar(campaign, p, paths[i], ids[i])
+    return [paths[i] for i in range(len(plan))]
+
+
+def _names(campaign: Campaign, plan: list[Plan]) -> list[str]:
+    """Each form's path within issued/: its department's folder and a unique name."""
+    folders = [department_folder(campaign, p.ref.department) for p in plan]
+    out = [""] * len(plan)
+    for folder in dict.fromkeys(folders):
+        where = campaign.issued_dir / folder
+        taken = [p.name for p in where.glob("*.xlsx")] if where.is_dir() else []
+        members = [i for i, f in enumerate(folders) if f == folder]
+        stems = [file_stem(plan[i].spec, plan[i].form) for i in members]
+        for i, name in zip(members, unique_names(stems, ".xlsx", taken), strict=True):
+            out[i] = f"{folder}/{name}" if folder else name
+    return out
+
+
+def _sidecar(campaign: Campaign, plan: Plan, path: Path, issue_id: str) -> None:
+    ref = plan.ref
+    doc = campaign.department(ref.department)
+    write_json(
+        path.with_suffix(".json"),
+        {
+            "code": ref.department,
+            "department": doc["department"],
+            "form": ref.id,
+            "role": ref.role,
+            "kind": plan.spec.kind,
+            "project_code": ref.project,
+            "project_name": ref.project_name,
+            "issue_id": issue_id,
+            "issued_at": now_iso(),
+            "file": path.relative_to(campaign.issued_dir).as_posix(),
+            "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+        },
+    )
