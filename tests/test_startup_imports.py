@@ -9,7 +9,10 @@ import sys
 
 import pytest
 
-HEAVY = ("openpyxl", "xlsxwriter", "rich", "pydantic", "jinja2", "sqlite3", "yaml", "numpy")
+HEAVY = (
+    "openpyxl", "xlsxwriter", "rich", "pydantic", "jinja2", "sqlite3", "yaml", "numpy",
+    "matplotlib", "docx", "docxtpl",
+)  # fmt: skip
 
 PROBE = """
 import sys

@@ -449,4 +449,48 @@ CODES = [
         "工作簿链接了其他文件（{found}），数值可能随之变化；请断开链接（数据→编辑链接→断开）",
         "The workbook links to other files ({found}); values may change with them. Break the links",
     ),
+    # the department's report (.docx) beside its form, and the bureau's re-check (抽查复核)
+    Code(
+        "report-unreadable",
+        "error",
+        "报告无法读取",
+        "Report unreadable",
+        "报告无法读取：{reason}。请用 Word/WPS 打开确认后另存为 Word 文档（.docx）再报送",
+        "The report cannot be read: {reason}. Open it in Word/WPS and save it again as .docx",
+    ),
+    Code(
+        "report-legacy-format",
+        "error",
+        "报告格式不对",
+        "Wrong report format",
+        "报告是 {format} 格式，请用 Word/WPS 打开后“另存为”Word 文档（.docx）再报送",
+        "The report is {format}; open it and use Save As → Word Document (.docx)",
+    ),
+    Code(
+        "report-figure-mismatch",
+        "error",
+        "报告数字与自评表不一致",
+        "Report figure disagrees with the form",
+        "报告{where}写的{figure}为 {found}，与{other}的 {expected} 不一致；请核对后改正有误的一处",
+        "The report states {figure} as {found} ({where}), but {other} gives {expected}; "
+        "correct whichever is wrong",
+    ),
+    Code(
+        "report-section-missing",
+        "error",
+        "报告缺少部分",
+        "Report section missing",
+        "报告缺少「{section}」部分；请按报告模板保留六个部分的标题并填写",
+        "The report has no '{section}' section; keep the six section headings of the template",
+    ),
+    Code(
+        "recheck-deviation",
+        "warning",
+        "复核结果与自评偏差较大",
+        "Re-check differs from the self-evaluation",
+        "{department}：自评 {self_score} 分（{self_grade}），复核 {recheck_score} 分"
+        "（{recheck_grade}），偏差 {deviation} 分，超过 {threshold} 分或等级变化",
+        "{department}: self-evaluated {self_score} ({self_grade}), re-checked {recheck_score} "
+        "({recheck_grade}), a deviation of {deviation}: over {threshold} points or another grade",
+    ),
 ]

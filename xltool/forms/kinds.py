@@ -348,6 +348,9 @@ def _check_references(spec: Spec, path: Path) -> None:
         ):
             raise SpecError(f"{path}: the funds block is not {spec.width - 1} columns wide")
     _check_checks(spec, path)
+    for name in spec.private_fields or []:
+        if name not in spec.all_fields():
+            raise SpecError(f"{path}: private_fields names unknown field '{name}'")
 
 
 def _check_rules(spec: Spec, path: Path, columns: set[str]) -> None:

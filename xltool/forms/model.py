@@ -99,6 +99,7 @@ def _check_type(type_: str, value: Any, where: str) -> None:
         expected = "a number or text" if type_ == "measure" else _EXPECTED[problem.kind]
         raise InputError(f"{where}: expected {expected}, got {value!r}") from None
 
+
 @dataclass
 class Dropped:
     """An entry the repaired form does not carry, and why."""

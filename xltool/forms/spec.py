@@ -32,6 +32,7 @@ if TYPE_CHECKING:  # bounds pydantic checks when a spec file is validated (forms
 FieldType = str
 """A type of :mod:`xltool.forms.fields` by name (text, amount, measure …); checked on load."""
 FUND_PREFIX = "fund_"
+PRIVATE_LABELS = ("联系电话", "项目负责人")  # blanked in published copies unless a spec says
 
 
 def _model(cls: Any) -> Any:
@@ -238,6 +239,9 @@ class Spec:
     checks: list[CheckSpec] = field(default_factory=list)
     roll_up: RollUp = field(default_factory=RollUp)
     identity: Identity = field(default_factory=Identity)
+    private_fields: list[str] | None = None
+    """Fields blanked in a published copy (``xltool publish``); None: those labelled
+    联系电话 or 项目负责人."""
     source_hash: str = ""
 
     # --- derived views -------------------------------------------------------------
@@ -330,6 +334,12 @@ class Spec:
 
     def column(self, key: str) -> Column:
         return next(c for c in self.indicators.columns if c.key == key)
+
+    def private_keys(self) -> list[str]:
+        """The fields not for publication: ``private_fields``, else by their labels."""
+        if self.private_fields is not None:
+            return list(self.private_fields)
+        return [k for k, f in self.all_fields().items() if f.label in PRIVATE_LABELS]
 
 
 # --- plain data ----------------------------------------------------------------------------
