@@ -18,8 +18,9 @@ RANKS = {
     "round": 4,
     "render": 5,
     "mail": 5,
-    "cli": 6,
-    "__main__": 7,
+    "web": 6,
+    "cli": 7,
+    "__main__": 8,
 }
 
 

@@ -12,7 +12,7 @@ from xltool.i18n import current_lang
 
 PACKAGES = (
     "openpyxl", "XlsxWriter", "Jinja2", "click", "PyYAML", "defusedxml", "pydantic", "rich",
-    "msoffcrypto-tool", "tzdata",
+    "msoffcrypto-tool", "tzdata", "starlette", "uvicorn", "python-multipart",
 )  # fmt: skip
 
 

@@ -5,6 +5,8 @@ to every command that has it."""
 
 from __future__ import annotations
 
+from xltool.cli.help_reports import EN_REPORTS, ZH_REPORTS
+
 ZH: dict[str, str] = {
     "": """xltool：发放绩效自评表（Excel），校验各部门报回的表，组织整轮报送。
 
@@ -159,34 +161,52 @@ JSON 含每张表按定义名称的填报值、按顺序的指标行、重算的
   xltool campaign init 2025自评 --roster 名单.xlsx --indicators 指标.xlsx --deadline 2025-03-31
   cd 2025自评 && xltool collect ~/下载/回收/ && xltool status
   xltool campaign exempt 105 --reason 已撤并""",
-    "campaign init": """创建发放批次目录，并在 issued/ 中为每个部门签发一张表。
+    "campaign init": """创建发放批次目录，并在 issued/ 中签发本轮要求的每张表：每个部门的
+部门整体支出绩效自评表；给出 --projects 时，另为每个项目签发一张项目支出绩效自评表。
 
 没有发放密钥时会自动创建（批次中的表都要签名）；campaign.yaml 只记录密钥编号，
-不记录密钥本身。""",
+不记录密钥本身。
+
+\b
+示例：
+  xltool campaign init 2025自评 --roster 名单.xlsx --indicators 指标.xlsx --deadline 2025-03-31
+  xltool campaign init 2025全覆盖 --roster 名单.xlsx --projects 项目清单.xlsx --project-indicators 项目指标.xlsx""",
+    "campaign init --projects": "项目清单（CSV 或 XLSX）：项目编码、项目名称、部门编码，可选 实施单位、项目负责人、联系电话、项目类别、金额；每个项目签发一张项目支出绩效自评表。",
+    "campaign init --project-indicators": "项目表的指标文件；含「项目编码」列的行只属于该项目。",
+    "remind --attach": "附上各部门尚未报送的空白表。",
+    "status --department": "只列出一个部门（其编码）的每张表及其状态。",
+    "campaign init --forms": "本轮要求哪些表：dept、project 或 dept,project [默认：dept；给出 --projects 时二者都要]。",
     "campaign init --roster": "部门名单（CSV 或 XLSX）：部门编码、部门名称，可选 联系人、电子邮箱、联系电话、金额。",
     "campaign init --indicators": "指标文件；含「部门编码」或「部门名称」列的行只属于该部门。",
     "campaign init --kind": "表样 [默认：dept-overall]。",
     "campaign init --deadline": "报送截止日（含当天，至北京时间当天结束）。",
     "campaign init --title": "批次标题 [默认：年度 + 表名]。",
-    "campaign reissue": "为部门重新签发一张表（新的发放编号；按旧表报回的仍然有效）。",
-    "campaign add": """把名单中新增的部门加入批次（各发一张表），并更新已有部门的联系方式。
+    "campaign reissue": "为部门（其全部表）或某张表（如 D01/P0003）重新签发（新的发放编号；按旧表报回的仍然有效）。",
+    "campaign add": """把名单中新增的部门加入批次（各发其表），并更新已有部门的联系方式；
+或用 --projects 加入后来增加的项目（各发一张项目表）。已发出的表都不变。
 
 \b
 示例：
-  xltool campaign add --roster 补充名单.xlsx --indicators 指标（补充后）.xlsx""",
+  xltool campaign add --roster 补充名单.xlsx --indicators 指标（补充后）.xlsx
+  xltool campaign add --projects 追加项目.xlsx""",
+    "campaign add --projects": "含后来增加的项目的项目清单（新项目各发一张表，已发出的不变）。",
     "campaign add --roster": "名单文件。",
     "campaign add --indicators": "含新增部门指标行的指标文件（替换批次中保存的副本）。",
-    "campaign exempt": "把某部门移出本轮：显示为免报，不提醒，不计入合计。",
+    "campaign exempt": "把某部门（其全部表）或某张表（如 D01/P0003，年中撤销的项目）移出本轮：显示为免报，不提醒，不计入合计和覆盖率。",
     "campaign exempt --reason": "原因（与「免报」一同显示）。",
     "campaign rebuild": "只依据批次目录中的文件重建台账 ledger.sqlite（每份报回的表重新校验）。",
     "collect": """把报回的文件收入批次：保存、校验、匹配部门、登记。
 
-PATHS 可以是文件、文件夹、.zip 压缩包和保存的邮件（.eml）。加 --imap 时还读取邮箱
-文件夹中的新邮件（不标为已读）。每个工作簿按原样保存在 inbox/（同样的内容只算一次），
-校验后匹配到部门（本批次有效签名的发放编号优先；否则依次按手工指定、表头（编码
-与名称一致）、回复的邮件、发件人地址、文件名），并登记；有问题的表在 annotated/ 生成标注副本。
-退出码 0：全部收录且新收的表都通过；1：有待修改、未匹配或没有附带工作簿的邮件；
-2：用法错误。
+PATHS 可以是文件、文件夹（其中的工作簿、压缩包和 .eml 邮件）、.zip 压缩包（可再含一层
+压缩包）和保存的邮件（.eml）。加 --imap 时还读取邮箱文件夹中的新邮件（不标为已读）。
+每个工作簿按原样保存在 inbox/（同样的内容只算一次），校验后匹配到部门（本批次有效签名
+的发放编号优先；否则依次按手工指定、表头（编码与名称一致）、回复的邮件、发件人地址、
+文件名），并登记；有问题的表在 annotated/ 生成标注副本。
+每个输入一行：已收录（归到哪个部门）、此前已收到、拒收（及原因）或未匹配；找不到、
+无法读取、过大或嵌套过深的输入只拒收它自己。不可信的收到时间（2000–2100 年以外，或
+晚于当前一天以上）不采用，改按收录时间记录并注明。
+退出码 0：全部收录且新收的表都通过；1：有待修改、未匹配、拒收或没有附带工作簿的邮件；
+2：用法错误，或台账被其他程序占用超过 XLTOOL_LEDGER_WAIT 秒（默认 10 秒）。
 
 \b
 示例：
@@ -196,7 +216,7 @@ PATHS 可以是文件、文件夹、.zip 压缩包和保存的邮件（.eml）�
   xltool collect --imap --reply
   xltool collect 导出的邮件/*.eml --reply --drafts 回复草稿/""",
     "collect --received-at": "收到这些文件的时间（YYYY-MM-DD 或 ISO 时间）[默认：各文件的修改时间，并如实记录；邮件用其日期]。",
-    "collect --department": "手工把文件归到此部门编码（用于无签名的文件；此前已收录的文件也会改归）。",
+    "collect --department": "手工把文件归到此部门编码或表单（D01/P0003）（用于无签名的文件；此前已收录的文件也会改归）。",
     "campaign assign": """把一份已收录的报回表手工改归某部门（签名仍优先）。记入台账，重建台账后仍保留。
 
 RETURN 是 inbox/ 中的文件名，或其 sha256（至少 8 位前缀）。
@@ -214,8 +234,11 @@ RETURN 是 inbox/ 中的文件名，或其 sha256（至少 8 位前缀）。
     "--format": "输出格式。",
     "status": """查看每个部门的报送状态：未报送、逾期未报送、待修改、通过、免报。
 
-每个部门一行：联系方式、发表时间、报送次数、当前报送（最近收到的一份）及最近通过的
-一份；各状态的数量；未匹配到部门的文件。退出码总是 0。
+每个部门一行：在终端上显示部门编码、名称、状态、发送情况、报送次数、最近报送时间和
+总分，按终端宽度（COLUMNS）截断；加 --wide 还显示联系方式、发表时间、当前报送（最近
+收到的一份）及最近通过的一份等。另有各状态的数量、未匹配到部门的文件。
+退出码 0（无论各部门状态如何）；2：找不到批次，或台账被其他程序占用超过
+XLTOOL_LEDGER_WAIT 秒（默认 10 秒），此时只输出一行说明。
 
 \b
 示例：
@@ -224,6 +247,7 @@ RETURN 是 inbox/ 中的文件名，或其 sha256（至少 8 位前缀）。
   xltool status --format json > status.json""",
     "status --output": "写入文件 FILE。",
     "status --force": "OUTPUT 已存在时覆盖。",
+    "status --wide": "文本输出显示所有列（联系人、邮箱、发表时间、逾期、匹配方式等）。",
     "send": """给每个部门发送其表格：每个部门一封邮件，名单中的所有地址都在收件人中。
 每个部门只发一次（除非 --resend）；中断的发送由下一次接着完成，不会重复发给任何人。
 有部门未发出时退出码为 1。
@@ -253,6 +277,30 @@ RETURN 是 inbox/ 中的文件名，或其 sha256（至少 8 位前缀）。
     "remind --min-interval": "两次提醒之间的天数。",
     "remind --force": "在 --min-interval 之内也提醒。",
     "remind --dry-run": "只列出将要提醒的部门，不发送也不写任何文件。",
+    "serve": """启动本批次的网页控制台（加 --portal 时还提供各部门的报送页面）。
+
+打印控制台地址和随机访问令牌（环境变量 XLTOOL_TOKEN 可指定令牌）；用浏览器打开即登录。
+控制台只对本机开放；部门报送页面只认各部门自己的链接。按 Ctrl-C 停止。
+
+\b
+示例：
+  xltool serve
+  xltool serve --portal --host 0.0.0.0 --public-url https://jx.example.gov.cn""",
+    "serve --port": "端口（0：任选一个空闲端口）。",
+    "serve --host": "监听地址；不是本机地址时，其他机器只能打开部门报送页面。",
+    "serve --public-url": "各部门访问本服务器的地址（反向代理的 HTTPS 地址），用于部门链接；记入 portal.json。",
+    "serve --portal": "同时提供各部门的报送页面（/d/<令牌>）。",
+    "portal": """xltool serve --portal 的部门链接：列出链接、作废某部门的链接。
+
+\b
+示例：
+  xltool portal links --public-url https://jx.example.gov.cn --format csv > 部门链接.csv
+  xltool portal revoke D01""",
+    "portal links": "列出每个部门的报送链接 PUBLIC_URL/d/<令牌>（用批次密钥签名，含部门编码和有效期），以 CSV 或 JSON 输出到标准输出。",
+    "portal links --format": "输出格式：csv 或 json。",
+    "portal links --public-url": "各部门访问服务器的地址 [默认：上次记下的地址]。",
+    "portal links --expires": "链接有效的最后一天 [默认：截止日后 30 天，且至少 30 天]。",
+    "portal revoke": "作废某部门迄今的全部链接；之后用 `portal links` 生成其新链接。",
 }
 
 # English where the code's own text names things in Chinese.
@@ -350,13 +398,15 @@ Examples:
     "campaign init --roster": "CSV or XLSX: department code and name, optionally contact, email, phone, amounts.",
     "campaign init --indicators": "CSV or XLSX of indicators; a department code or name column gives a department its own rows.",
     "campaign init --title": "The campaign's title [default: the year and the form's name].",
-    "campaign add": """Add the roster's new departments (each gets a form) and update the contacts of
-those already in the campaign.
+    "campaign add": """Add the roster's new departments (each gets its forms) and update the contacts
+of those already in the campaign; or, with --projects, the projects added later (each
+gets its project form). Nothing already issued is touched.
 
 \b
-Example:
-  xltool campaign add --roster more.xlsx --indicators indicators-2.xlsx""",
-    "campaign exempt": "Take a department out of the round: shown as exempt, never reminded, not in totals.",
+Examples:
+  xltool campaign add --roster more.xlsx --indicators indicators-2.xlsx
+  xltool campaign add --projects more-projects.xlsx""",
+    "campaign exempt": "Take a department (all its forms) or one form (D01/P0003, a project cancelled mid-year) out of the round: shown as exempt, never reminded, not in totals or coverage.",
     "campaign exempt --reason": "Why (shown with the exemption).",
     "collect": """Take returned files into the campaign: store, verify, match, record.
 
@@ -366,9 +416,16 @@ workbook is kept in inbox/ exactly as received (the same bytes twice are one ret
 verified, matched to a department (a valid signed issue id of this campaign decides;
 otherwise a hand assignment, the form's header (code and name agreeing), a reply to a
 message xltool sent, the sender's address in the roster, then the file name) and recorded; returns with findings
-get an annotated copy in annotated/. Exit 0: every input recorded and every new return
-passed; 1: a return to fix, an unmatched input or a message without a workbook; 2: usage
-error.
+get an annotated copy in annotated/. Folders are searched for workbooks, zips and saved
+messages; a zip may hold one level of zips.
+
+One line per input: collected (to which department), received before, refused (and
+why) or unmatched; an input that is missing, unreadable, too large or nested too deep
+is refused alone. A receive time no one can have meant (outside 2000-2100, or more than a
+day ahead) is set aside and the time of recording used, with a note. Exit 0: every
+input recorded and every new return passed; 1: a return to fix, an unmatched or refused
+input, or a message without a workbook; 2: usage error, or the ledger held by another
+program for longer than XLTOOL_LEDGER_WAIT seconds (default 10).
 
 \b
 Examples:
@@ -380,9 +437,13 @@ Examples:
     "collect --department": "Assign the file(s) to this department code by hand (unsigned files; a file collected before is moved).",
     "status": """Where every department stands: missing, overdue, to fix, passed or exempt.
 
-One row per department with its contacts, when its form was issued, how many returns
-came, its current return (the latest received) and the last that passed; counts per
-status; files that matched no department. Always exits 0.
+One row per department: on a terminal its code, name, status, the delivery of its
+form, returns, last received and score, cut to the terminal's width (COLUMNS); with
+--wide its contacts, when its form was issued, its current return (the latest received)
+and the last that passed too. Then the counts per status and the files that matched no
+department. Exit 0 whatever the statuses; 2 when there is no campaign, or its ledger is
+held by another program for longer than XLTOOL_LEDGER_WAIT seconds (default 10): one
+line says so.
 
 \b
 Examples:
@@ -411,6 +472,10 @@ Examples:
   xltool remind --status overdue
   xltool remind --drafts reminder-drafts/""",
 }
+
+
+ZH.update(ZH_REPORTS)
+EN.update(EN_REPORTS)
 
 
 def lookup(table: dict[str, str], command: str, option: str | None = None) -> str | None:

@@ -30,8 +30,13 @@ COMMANDS = {
     "status": "round:status",
     "send": "mail:send",
     "remind": "mail:remind",
+    "report": "reports:report",
+    "recheck": "reports:recheck",
+    "publish": "reports:publish",
     "doctor": "doctor:doctor",
     "key": "forms:key",
+    "serve": "serve:serve",
+    "portal": "serve:portal",
 }
 
 

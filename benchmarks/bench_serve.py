@@ -1,0 +1,114 @@
+"""``xltool serve``'s cost, against baselines measured in the same run.
+
+(a) the board of N departments (some returned): the GET of its HTML page and of its JSON
+    (the page's refresh) through Starlette's TestClient, vs the library call behind them,
+    ``campaign_status(...).to_json()``;
+(b) a department page's upload, from the request to its verdict (stored, verified in a
+    bounded worker, matched, recorded), vs ``verify_file`` of the same file in process.
+
+Figures are printed, as ratios; nothing is asserted.
+
+    python benchmarks/bench_serve.py [--count 300] [--returned 100] [--uploads 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from bench_campaign import returns, roster
+from starlette.testclient import TestClient
+
+from xltool.checking.verify import verify_file
+from xltool.keys import load_key
+from xltool.round.campaign import init
+from xltool.round.collect import collect
+from xltool.round.folder import Campaign
+from xltool.round.rebuild import open_ledger
+from xltool.round.status import campaign_status
+from xltool.web.app import create_app
+from xltool.web.tokens import portal_csrf, portal_links
+
+TOKEN = "bench-token"
+PUBLIC = "http://bench.example"
+
+
+def best(fn: Callable[[], Any], runs: int = 7) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def board(client: TestClient, campaign: Campaign, count: int) -> None:
+    def library() -> None:
+        with open_ledger(campaign) as ledger:
+            campaign_status(campaign, ledger).to_json("zh")
+
+    def page() -> None:
+        assert client.get("/").status_code == 200
+
+    def data() -> None:
+        assert len(client.get("/api/board").json()["departments"]) == count
+
+    t_lib, t_page, t_json = best(library), best(page), best(data)
+    print(f"(a) board of {count} departments: status library {t_lib * 1000:.0f} ms; "
+          f"HTML {t_page * 1000:.0f} ms ({t_page / t_lib:.2f}x); "
+          f"JSON {t_json * 1000:.0f} ms ({t_json / t_lib:.2f}x)")  # fmt: skip
+
+
+def uploads(client: TestClient, campaign: Campaign, key: bytes, files: list[Path]) -> None:
+    links = {x.code: x.url.removeprefix(PUBLIC) for x in portal_links(campaign, PUBLIC, key=key)}
+    spec = campaign.spec()
+    web, local = [], []
+    for path in files:
+        link = links[path.stem]
+        body = {"csrf": portal_csrf(key, link.removeprefix("/d/"))}
+        start = time.perf_counter()
+        r = client.post(
+            link + "/upload",
+            data=body,
+            files={"files": (path.name, path.read_bytes())},
+            headers={"X-Requested-With": "fetch"},
+        )
+        web.append(time.perf_counter() - start)
+        assert r.status_code == 200 and "通过" in r.text, r.text
+        start = time.perf_counter()
+        verify_file(path, spec, key=key)
+        local.append(time.perf_counter() - start)
+    t_web, t_local = statistics.median(web), statistics.median(local)
+    print(f"(b) upload to verdict, median of {len(files)}: {t_web * 1000:.0f} ms vs "
+          f"verify_file in process {t_local * 1000:.0f} ms ({t_web / t_local:.1f}x)")  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--count", type=int, default=300)
+    parser.add_argument("--returned", type=int, default=100)
+    parser.add_argument("--uploads", type=int, default=10)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        key_file = tmp / "issuer.key"
+        init(tmp / "c", roster=roster(tmp / "r.xlsx", args.count), year=2025, key_file=key_file)
+        campaign = Campaign.open(tmp / "c")
+        key = load_key(key_file)
+        assert key is not None
+        made = returns(campaign, key, tmp / "returns")
+        collect(campaign, [str(p) for p in made[: args.returned]], key=key, jobs=2)
+        app = create_app(campaign, token=TOKEN, key=key, portal_pages=True, public_url=PUBLIC)
+        client = TestClient(app, client=("127.0.0.1", 50000))
+        assert client.get(f"/?token={TOKEN}", follow_redirects=False).status_code == 303
+        board(client, campaign, args.count)
+        uploads(client, campaign, key, made[args.returned : args.returned + args.uploads])
+
+
+if __name__ == "__main__":
+    main()
