@@ -293,3 +293,25 @@ def test_the_project_roll_up_recalculates_to_pythons_figures(
     assert ours.cell(total_row, 3).value == 60  # SUBTOTAL counts projects, not subtotal rows
     d02 = next(r for r in subtotal_rows if ours.cell(r, 1).value.startswith("D02"))
     assert ours.cell(d02, 6).value == pytest.approx(12 * (1 + 2 + 3 + 4 + 5))
+
+
+def test_messages_carry_the_department_link_when_the_round_has_a_public_address(
+    issued: dict[str, Any], tmp_path: Path
+) -> None:
+    from xltool.round.portal import check_link, public_url
+
+    copy = tmp_path / "round"
+    shutil.copytree(issued["campaign"].root, copy)
+    c = Campaign.open(copy)
+    public_url(c, "https://jx.example.gov.cn")  # as `xltool serve --public-url` keeps it
+    drafts = tmp_path / "drafts"
+    args = ["send", "--only", "D03", "--drafts", str(drafts), "--campaign", str(copy)]
+    env = {"XLTOOL_KEY_FILE": str(issued["key_file"])}
+    result = CliRunner().invoke(main, args, env=env)
+    assert result.exit_code == 0, result.output
+    [draft] = drafts.glob("*.eml")
+    body = email.message_from_bytes(draft.read_bytes(), policy=policy.default).get_body()
+    link = next(
+        w for w in body.get_content().split() if w.startswith("https://jx.example.gov.cn/d/")
+    )
+    assert check_link(c, issued["key"], link.rsplit("/", 1)[1]) == "D03"

@@ -34,7 +34,7 @@ from xltool.round.rebuild import open_ledger
 from xltool.round.status import campaign_status
 from xltool.web import console
 from xltool.web.app import create_app
-from xltool.web.tokens import portal_links, read_portal, revoke_link
+from xltool.round.portal import portal_links, read_portal, revoke_link
 from xltool.web.uploads import UploadLimits
 
 from .campaign_helpers import code_of

@@ -63,8 +63,8 @@ API = {
     # the web console and the department pages (xltool serve)
     "create_app": "xltool.web.app",
     "serve_app": "xltool.web.server",
-    "portal_links": "xltool.web.tokens",
-    "revoke_link": "xltool.web.tokens",
+    "portal_links": "xltool.round.portal",
+    "revoke_link": "xltool.round.portal",
     # reports and results: the department's report, the summary report, 抽查复核, publication
     "issue_reports": "xltool.round.reports_issue",
     "read_report": "xltool.reading.report_docx",

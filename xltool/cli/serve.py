@@ -72,10 +72,10 @@ def serve(
       xltool serve
       xltool serve --portal --host 0.0.0.0 --public-url https://jx.example.gov.cn
     """
+    from xltool.round.portal import public_url as kept_url
     from xltool.web.app import create_app
     from xltool.web.auth import new_token
     from xltool.web.server import configure_log, console_url, is_loopback, serve_app
-    from xltool.web.tokens import public_url as kept_url
 
     c = open_campaign(campaign_dir)
     key = c.key(key_file)
@@ -151,8 +151,8 @@ def portal_links(
     carrying the department and an expiry.
     """
     from xltool.checking.result import dumps
-    from xltool.web.tokens import portal_links as links_of
-    from xltool.web.tokens import public_url as kept_url
+    from xltool.round.portal import portal_links as links_of
+    from xltool.round.portal import public_url as kept_url
 
     c = open_campaign(campaign_dir)
     url = kept_url(c, public_url)
@@ -188,7 +188,7 @@ def portal_revoke(codes: tuple[str, ...], campaign_dir: Path | None) -> None:
 
     `portal links` then gives each its new one.
     """
-    from xltool.web.tokens import revoke_link
+    from xltool.round.portal import revoke_link
 
     c = open_campaign(campaign_dir)
     for code in codes:

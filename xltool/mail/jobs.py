@@ -76,6 +76,7 @@ class Mailer:
         self.drafts, self.dry_run = drafts, dry_run
         self.password, self.insecure, self.sleep = password, insecure, sleep
         self.smtp: Smtp | None = None
+        self.links: dict[str, str] = {}  # each department's upload page, when there is one
 
     def close(self) -> None:
         if self.smtp is not None:
@@ -155,6 +156,7 @@ def send_forms(
     c, ledger = mailer.campaign, mailer.ledger
     docs = _only(c.departments(), only)
     owed = owed_forms(c)
+    links = department_links(c)
     previous = {row["code"]: row["outcome"] for row in ledger.messages("issue")}
     out = []
     for d in docs:
@@ -174,8 +176,9 @@ def send_forms(
                 for doc, (n, _) in zip(mine, files, strict=True)
             ]
             subject, body = mailer.render(
-                "issue", code, file_name=files[0][0], forms=forms, zipped=zipped
-            )
+                "issue", code, file_name=files[0][0], forms=forms, zipped=zipped,
+                link=links.get(code),
+            )  # fmt: skip
             ids = " ".join(doc["issue_id"] for doc in mine)
             msg = message(
                 mailer.settings,
@@ -188,6 +191,15 @@ def send_forms(
             mailer.deliver(delivery, msg, {"issue_id": ids})
         out.append(delivery)
     return out
+
+
+def department_links(campaign: Campaign) -> dict[str, str]:
+    """Each department's upload page, when the campaign has a public address for them
+    (``xltool serve --public-url``); none otherwise."""
+    from xltool.round.portal import portal_links, public_url
+
+    url = public_url(campaign)
+    return {link.code: link.url for link in portal_links(campaign, url)} if url else {}
 
 
 def owed_forms(campaign: Campaign) -> dict[str, list[dict[str, Any]]]:
@@ -291,6 +303,7 @@ def remind(
     st = campaign_status(mailer.campaign, mailer.ledger)
     last = last_reminders(mailer.ledger)
     owed = owed_forms(mailer.campaign) if attach else {}
+    mailer.links = department_links(mailer.campaign)
     out = []
     for d in st.departments:
         wanted = [f for f in d.outstanding() if f.status in statuses]
@@ -332,7 +345,7 @@ def _remind_one(
     status = d.status if d.status in {f.status for f in wanted} else wanted[0].status
     subject, body = mailer.render(
         "remind", d.code, status=status, forms=forms, several=len(d.forms) > 1,
-        errors=d.current.errors if d.current else 0,
+        errors=d.current.errors if d.current else 0, link=mailer.links.get(d.code),
     )  # fmt: skip
     msg = message(
         mailer.settings, delivery.to, subject, body, attachments=attachments,

@@ -117,7 +117,7 @@ def department_view(state: WebState, code: str, link: bool = True) -> dict[str, 
 def _link(state: WebState, code: str) -> str | None:
     if not state.portal or not state.public_url:
         return None
-    from xltool.web.tokens import portal_links
+    from xltool.round.portal import portal_links
 
     links = portal_links(state.campaign, state.public_url, key=state.key)
     return next((link.url for link in links if link.code == code), None)

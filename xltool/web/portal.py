@@ -10,11 +10,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from xltool.round.portal import LinkRefused, check_link, portal_csrf
 from xltool.web.auth import csrf_ok
 from xltool.web.console import department_view
 from xltool.web.downloads import issued_file, return_file, send_file
 from xltool.web.state import error, mark, state_of, wants_fragment
-from xltool.web.tokens import LinkRefused, check_link, portal_csrf
 from xltool.web.uploads import Refused, Taken, items_of, read_uploads, take_in
 from xltool.web.verdicts import refused_lines, verdicts
 
