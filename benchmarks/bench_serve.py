@@ -32,7 +32,7 @@ from xltool.round.folder import Campaign
 from xltool.round.rebuild import open_ledger
 from xltool.round.status import campaign_status
 from xltool.web.app import create_app
-from xltool.web.tokens import portal_csrf, portal_links
+from xltool.round.portal import portal_csrf, portal_links
 
 TOKEN = "bench-token"
 PUBLIC = "http://bench.example"

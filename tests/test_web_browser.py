@@ -17,7 +17,7 @@ import pytest
 from xltool.round.campaign import exempt
 from xltool.round.collect import collect
 from xltool.web.app import create_app
-from xltool.web.tokens import portal_links
+from xltool.round.portal import portal_links
 
 from .web_helpers import BROWSER_ARGS, TOKEN, filled, make_campaign, running, stranger
 
