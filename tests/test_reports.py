@@ -354,3 +354,15 @@ def test_issued_reports_carry_a_signed_issue_in_their_properties(round_: dict[st
     text, _doc = docx_text(path)
     assert "2025年度第3局部门整体支出绩效评价报告" in text and "编码：D03" in text
     assert "年初预算数300.00万元" in text  # the roster's figure, filled in by the issuer
+
+
+def test_status_shows_each_departments_report_and_what_it_says(
+    round_: dict[str, Any], reports: dict[int, Any]
+) -> None:
+    shown = run("status", "--format", "json", *round_["c"][:2])
+    doc = json.loads(shown.output)
+    by_code = {d["code"]: d["report"] for d in doc["departments"]}
+    assert by_code[code_of(1)]["status"] == "ok" and by_code[code_of(1)]["findings"] == []
+    assert by_code[code_of(2)]["status"] == "to-fix" and len(by_code[code_of(2)]["findings"]) == 2
+    one = run("status", "--department", code_of(5), *round_["c"][:2])
+    assert "评价报告：" in one.output and "1 处与表不符" in one.output

@@ -414,17 +414,23 @@ def status(
         write_atomic(target, lambda h: render.write_xlsx(h, st, lang), force)
         click.echo(t("wrote", path=visible(target)))
         return
+    from xltool.round.reports_intake import report_status
+
+    reports = report_status(c, lang)  # each department's 评价报告, when the round has any
     if department is not None:
         from xltool.render.status_forms import department_text
 
-        click.echo(department_text(st, c.department(department)["code"], lang), nl=False)
+        code = c.department(department)["code"]
+        click.echo(department_text(st, code, lang, reports.get(code)), nl=False)
         return
     if fmt == "text" and output is None:
         colour = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
         shown = render.status_text(st, lang, width=terminal_width(), wide=wide, colour=colour)
         click.echo(shown, nl=False)
         return
-    text = dumps(st.to_json(lang)) if fmt == "json" else render.render_csv(st, lang)
+    text = (
+        dumps(st.to_json(lang, reports or None)) if fmt == "json" else render.render_csv(st, lang)
+    )
     if output is None:
         click.echo(text)
         return

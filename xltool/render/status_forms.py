@@ -68,8 +68,11 @@ def local_time(st: CampaignStatus, when: str) -> str:
     )
 
 
-def department_text(st: CampaignStatus, code: str, lang: str) -> str:
-    """One department's forms, one line each (``status --department D01``)."""
+def department_text(
+    st: CampaignStatus, code: str, lang: str, report: dict[str, Any] | None = None
+) -> str:
+    """One department's forms, one line each (``status --department D01``), and its
+    评价报告 with what it says against the form."""
     d = next(d for d in st.departments if d.code == code)
     rows = [HEAD[lang]] + [[_shown(v) for v in form_cells(st, f, lang)] for f in d.forms]
     widths = [max(cells(r[k]) for r in rows) for k in range(len(HEAD[lang]))]
@@ -78,6 +81,19 @@ def department_text(st: CampaignStatus, code: str, lang: str) -> str:
     for row in rows:
         padded = [text + " " * (w - cells(text)) for text, w in zip(row, widths, strict=True)]
         lines.append("  ".join(padded).rstrip())
+    if report is not None:
+        zh = lang == "zh"
+        verdict = (
+            ("与表一致" if zh else "agrees with the form")
+            if report["status"] == "ok"
+            else (
+                f"{len(report['findings'])} 处与表不符"
+                if zh
+                else f"{len(report['findings'])} disagreements"
+            )
+        )
+        lines.append(("评价报告：" if zh else "report: ") + visible(f"{report['file']}  {verdict}"))
+        lines += ["  - " + visible(m) for m in report["findings"]]
     return "\n".join(lines) + "\n"
 
 

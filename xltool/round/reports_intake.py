@@ -97,10 +97,18 @@ class ReportOutcome:
             return f"{self.source}：报告，{why}" if zh else f"{self.source}: report, {why}"
         who = f"{self.code} {self.department or ''}".strip()
         n = len(self.findings)
-        state = (f"{n} 个问题" if n else "与自评表一致") if zh else (f"{n} findings" if n else "agrees with the form")
+        state = (
+            (f"{n} 个问题" if n else "与自评表一致")
+            if zh
+            else (f"{n} findings" if n else "agrees with the form")
+        )
         if self.against is None and not n:
             state = "尚无通过的自评表可核对" if zh else "no passed form to hold it against yet"
-        return f"{self.source} → {who}（报告）：{state}" if zh else f"{self.source} → {who} (report): {state}"
+        return (
+            f"{self.source} → {who}（报告）：{state}"
+            if zh
+            else f"{self.source} → {who} (report): {state}"
+        )
 
 
 def store_report(
@@ -152,7 +160,11 @@ def store_report(
 
 
 def match_report(
-    campaign: Campaign, matcher: Matcher, reading: ReportReading, doc: dict[str, Any], key: bytes | None
+    campaign: Campaign,
+    matcher: Matcher,
+    reading: ReportReading,
+    doc: dict[str, Any],
+    key: bytes | None,
 ) -> tuple[str | None, str | None, str | None]:
     """(code, matched by, why none): a valid signature over an issued report decides."""
     issued = issued_reports(campaign)
@@ -230,10 +242,18 @@ def take_report(
         campaign, data, name, received_at=received_at, mtime=mtime,
         source=outcome.source, sender=sender, assigned=assigned,
     )  # fmt: skip
-    outcome.sha256, outcome.stored, outcome.received_at = doc["sha256"], doc["file"], doc["received_at"]
+    outcome.sha256, outcome.stored, outcome.received_at = (
+        doc["sha256"],
+        doc["file"],
+        doc["received_at"],
+    )
     judged = judge_reports(campaign, [doc], key=key)
     state = judged[0]
-    outcome.code, outcome.matched_by, outcome.findings = state.code, state.matched_by, state.findings
+    outcome.code, outcome.matched_by, outcome.findings = (
+        state.code,
+        state.matched_by,
+        state.findings,
+    )
     outcome.department, outcome.against = state.department, state.against
     if state.code is None:
         outcome.reason = (state.unmatched or "未匹配", "matched no department")
@@ -281,7 +301,9 @@ def judge_reports(
         matcher = Matcher(campaign, ledger)
         passed = passed_totals(campaign, ledger)
     for doc in docs:
-        reading = read_report(reports_dir(campaign) / doc["file"], form_kind, name=doc["original_name"])
+        reading = read_report(
+            reports_dir(campaign) / doc["file"], form_kind, name=doc["original_name"]
+        )
         code, how, why = match_report(campaign, matcher, reading, doc, key)
         against = passed.get(code or "")
         findings = check_report(reading, against[1] if against else None)
@@ -299,3 +321,21 @@ def current_reports(campaign: Campaign, *, key: bytes | None = None) -> dict[str
         if state.code is not None:
             out[state.code] = state  # oldest first: the latest stays
     return out
+
+
+def report_status(campaign: Campaign, lang: str = "zh") -> dict[str, dict[str, Any]]:
+    """Each department's latest report as ``status`` shows it (none read when the round
+    has no report): its file, when it came, whether it agrees with the form, and the
+    findings in ``lang``."""
+    if not stored_reports(campaign):
+        return {}
+    return {
+        code: {
+            "file": state.doc.get("original_name") or state.doc["file"],
+            "received_at": state.doc.get("received_at"),
+            "status": "to-fix" if state.findings else "ok",
+            "held_against": state.against,
+            "findings": [f.message(lang) for f in state.findings],
+        }
+        for code, state in current_reports(campaign).items()
+    }

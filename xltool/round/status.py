@@ -109,7 +109,11 @@ class CampaignStatus:
             return False
         return datetime.fromisoformat(row.received_at) >= self.deadline_end
 
-    def to_json(self, lang: str = "zh") -> dict[str, Any]:
+    def to_json(
+        self, lang: str = "zh", reports: dict[str, dict[str, Any]] | None = None
+    ) -> dict[str, Any]:
+        """The documented JSON; ``reports`` (each department's latest 评价报告, from
+        :func:`xltool.round.reports_intake.report_status`) adds ``report`` to each."""
         c = self.campaign
         return {
             "campaign": {
@@ -140,6 +144,7 @@ class CampaignStatus:
                     "forms_total": len(d.owed),
                     "forms_passed": d.forms_passed,
                     "forms": [self._form(f, lang) for f in d.forms],
+                    **({"report": reports.get(d.code)} if reports is not None else {}),
                 }
                 for d in self.departments
             ],
