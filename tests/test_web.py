@@ -30,11 +30,11 @@ from xltool.cli import main
 from xltool.limits import MiB
 from xltool.round.collect import collect
 from xltool.round.folder import Campaign, read_json
+from xltool.round.portal import portal_links, read_portal, revoke_link
 from xltool.round.rebuild import open_ledger
 from xltool.round.status import campaign_status
 from xltool.web import console
 from xltool.web.app import create_app
-from xltool.round.portal import portal_links, read_portal, revoke_link
 from xltool.web.uploads import UploadLimits
 
 from .campaign_helpers import code_of

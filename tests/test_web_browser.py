@@ -16,8 +16,8 @@ import pytest
 
 from xltool.round.campaign import exempt
 from xltool.round.collect import collect
-from xltool.web.app import create_app
 from xltool.round.portal import portal_links
+from xltool.web.app import create_app
 
 from .web_helpers import BROWSER_ARGS, TOKEN, filled, make_campaign, running, stranger
 
