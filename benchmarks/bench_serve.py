@@ -29,10 +29,10 @@ from xltool.keys import load_key
 from xltool.round.campaign import init
 from xltool.round.collect import collect
 from xltool.round.folder import Campaign
+from xltool.round.portal import portal_csrf, portal_links
 from xltool.round.rebuild import open_ledger
 from xltool.round.status import campaign_status
 from xltool.web.app import create_app
-from xltool.round.portal import portal_csrf, portal_links
 
 TOKEN = "bench-token"
 PUBLIC = "http://bench.example"
