@@ -315,3 +315,49 @@ def test_messages_carry_the_department_link_when_the_round_has_a_public_address(
         w for w in body.get_content().split() if w.startswith("https://jx.example.gov.cn/d/")
     )
     assert check_link(c, issued["key"], link.rsplit("/", 1)[1]) == "D03"
+
+
+@pytest.mark.parametrize("delay", [0.5, 1.5])
+def test_collect_of_the_round_killed_mid_run_ends_as_one_clean_run(
+    issued: dict[str, Any], collected: dict[str, Any], tmp_path: Path, delay: float
+) -> None:
+    """SIGKILL while the first batch (the zip of 20 project forms and the rest) is taken
+    in, then both batches again: the same status as the clean run above."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    folder = tmp_path / "round"
+    shutil.copytree(issued["campaign"].root, folder)
+    first, second = collected["tmp"] / "first", collected["tmp"] / "second"
+
+    def collect_cli(path: Path, when: str) -> list[str]:
+        return [sys.executable, "-m", "xltool", "collect", str(path), "--received-at", when,
+                "--campaign", str(folder), "--key-file", str(issued["key_file"])]  # fmt: skip
+
+    proc = subprocess.Popen(
+        collect_cli(first, "2025-03-02"), stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
+    time.sleep(delay)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    for path, when in ((first, "2025-03-02"), (second, "2025-03-05")):
+        again = subprocess.run(collect_cli(path, when), capture_output=True, text=True, timeout=300)
+        assert again.returncode in (0, 1), again.stderr
+    clean, killed = _status(collected["campaign"]), _status(Campaign.open(folder))
+    assert _per_form(killed) == _per_form(clean)
+    assert len(killed["unmatched"]) == len(clean["unmatched"]) == 1
+
+
+def _per_form(doc: dict[str, Any]) -> dict[str, tuple[Any, ...]]:
+    """Each form's status, number of returns and current return's verdict (the one form
+    the tests above exempted aside)."""
+    return {
+        f["form"]: (f["status"], f["returns"], (f["current"] or {}).get("status"))
+        for d in doc["departments"]
+        for f in d["forms"]
+        if f["form"] != "D06/P0601"
+    }
