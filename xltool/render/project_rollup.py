@@ -143,12 +143,9 @@ def _sums(
 
 
 def _print(ws: Any, title: str, last: int) -> None:
-    ws.set_landscape()
-    ws.set_paper(9)  # A4
-    ws.fit_to_pages(1, 0)
-    ws.repeat_rows(0)
-    ws.set_header(f"&C&12{title}")
-    ws.set_footer("&C第 &P 页，共 &N 页")
+    from xltool.render.summary import print_setup
+
+    print_setup(ws, title)
     ws.print_area(0, 0, last, len(HEAD) - 1)
 
 

@@ -16,6 +16,7 @@ from xltool.render.status_forms import (
     write_department_sheet,
     write_form_sheet,
 )
+from xltool.render.summary import print_setup
 from xltool.render.terminal import cells
 from xltool.round.formset import PROJECT
 from xltool.round.status import STATUSES, CampaignStatus, DepartmentStatus
@@ -295,9 +296,4 @@ def _wide_sheet(wb: Any, name: str, st: CampaignStatus, lang: str, fmt: dict[str
     last = 3 + len(st.departments)
     ws.autofilter(3, 0, max(last, 4), len(HEAD[lang]) - 1)
     ws.freeze_panes(4, 2)
-    ws.set_landscape()
-    ws.set_paper(9)
-    ws.fit_to_pages(1, 0)
-    ws.repeat_rows(3)
-    ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
-    ws.set_footer("&C第 &P 页，共 &N 页" if lang == "zh" else "&CPage &P of &N")
+    print_setup(ws, "", 3, lang)

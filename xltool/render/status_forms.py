@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from xltool.render.summary import print_setup
 from xltool.render.terminal import cells
 from xltool.round.status import CampaignStatus, DepartmentStatus, FormStatus
 from xltool.safeio import visible
@@ -128,11 +129,7 @@ def write_form_sheet(wb: Any, st: CampaignStatus, lang: str, fmt: dict[str, Any]
             r += 1
     ws.freeze_panes(1, 3)
     ws.autofilter(0, 0, max(r - 1, 1), len(head) - 1)
-    ws.set_landscape()
-    ws.set_paper(9)
-    ws.fit_to_pages(1, 0)
-    ws.repeat_rows(0)
-    ws.set_footer("&C第 &P 页，共 &N 页" if lang == "zh" else "&CPage &P of &N")
+    print_setup(ws, st.campaign.config.get("title") or "", 0, lang)
 
 
 DEPARTMENT_HEAD = {
@@ -170,10 +167,5 @@ def write_department_sheet(
         ws.set_row(r, 14 * max(1, -(-cells(named) // (DEPARTMENT_HEAD[lang][4][1] - 2))))
     ws.freeze_panes(4, 2)
     ws.autofilter(3, 0, max(3 + len(st.departments), 4), len(DEPARTMENT_HEAD[lang]) - 1)
-    ws.set_landscape()
-    ws.set_paper(9)
-    ws.fit_to_pages(1, 0)
-    ws.repeat_rows(3)
-    ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
-    ws.set_footer("&C第 &P 页，共 &N 页" if lang == "zh" else "&CPage &P of &N")
+    print_setup(ws, "", 3, lang)
     return ws

@@ -205,17 +205,17 @@ def _formats(wb: Any, font_name: str) -> dict[str, Any]:
     }
 
 
-def print_setup(ws: Any, title: str) -> None:
+def print_setup(ws: Any, title: str, head_row: int = 0, lang: str = "zh") -> None:
     """A4 landscape, one page wide (10 pt text stays above 8 pt), the header row on every
     page, the sheet's title above and page numbers below."""
     ws.set_landscape()
     ws.set_paper(9)
     ws.fit_to_pages(1, 0)
-    ws.repeat_rows(0)
+    ws.repeat_rows(head_row)
     ws.set_margins(left=0.4, right=0.4, top=0.7, bottom=0.6)
     if title:
         ws.set_header(f'&C&"宋体,Bold"&12{title.replace("&", "&&")}')
-    ws.set_footer("&C第 &P 页，共 &N 页")
+    ws.set_footer("&C第 &P 页，共 &N 页" if lang == "zh" else "&CPage &P of &N")
 
 
 def _write_main(wb: Any, fmt: dict[str, Any], spec: Spec, rows: list[Row], title: str = "") -> None:

@@ -58,6 +58,21 @@ def read_json(path: Path) -> Any:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
+def read_kept(path: Path) -> Any:
+    """A JSON file the campaign keeps beside its ledger (assignments, portal links): None
+    when there is none yet; one clear line when it cannot be read."""
+    from xltool.safeio import shown_path
+
+    try:
+        return read_json(path)
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        raise XltoolError(
+            f"{shown_path(path)} 无法读取：{exc}", f"{shown_path(path)}: unreadable: {exc}"
+        ) from None
+
+
 @dataclass
 class Campaign:
     root: Path

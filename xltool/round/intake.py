@@ -23,7 +23,7 @@ from typing import Any
 from xltool.checking.result import FileResult
 from xltool.errors import XltoolError
 from xltool.findings import jsonable
-from xltool.round.folder import Campaign, read_json, safe_name, write_json
+from xltool.round.folder import Campaign, read_json, read_kept, safe_name, write_json
 from xltool.round.form_matching import FormMatcher
 from xltool.round.ledger import Ledger
 from xltool.round.received import received
@@ -154,14 +154,9 @@ def read_assignments(campaign: Campaign) -> dict[str, list[dict[str, Any]]]:
     """``assignments.json``: each moved return's hand assignments, oldest first (sha256 →
     [{code, file, assigned_at}, …]); empty when no return was ever moved."""
     path = campaign.root / ASSIGNMENTS
-    try:
-        doc = read_json(path)
-    except FileNotFoundError:
+    doc = read_kept(path)
+    if doc is None:
         return {}
-    except (OSError, ValueError) as exc:
-        raise XltoolError(
-            f"{shown_path(path)} 无法读取：{exc}", f"{shown_path(path)}: unreadable: {exc}"
-        ) from None
     if not isinstance(doc, dict) or not all(map(_moves, doc.values())):
         raise XltoolError(
             f"{shown_path(path)} 不是手工指定记录", f"{shown_path(path)} is not an assignments file"

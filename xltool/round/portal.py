@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from xltool.errors import XltoolError
-from xltool.round.folder import Campaign, now_iso, read_json, write_json
+from xltool.round.folder import Campaign, now_iso, read_kept, write_json
 from xltool.safeio import shown_path
 
 PORTAL_FILE = "portal.json"
@@ -124,14 +124,9 @@ def portal_csrf(key: bytes, token: str) -> str:
 def read_portal(campaign: Campaign) -> dict[str, Any]:
     """``portal.json``: the departments' nonces and the public address; {} before any."""
     path = campaign.root / PORTAL_FILE
-    try:
-        doc = read_json(path)
-    except FileNotFoundError:
+    doc = read_kept(path)
+    if doc is None:
         return {}
-    except (OSError, ValueError) as exc:
-        raise XltoolError(
-            f"{shown_path(path)} 无法读取：{exc}", f"{shown_path(path)}: unreadable: {exc}"
-        ) from None
     if not isinstance(doc, dict):
         raise XltoolError(
             f"{shown_path(path)} 不是部门链接记录", f"{shown_path(path)} is not a portal file"

@@ -256,7 +256,9 @@ def recheck_sample(
         for m, _s, _must in chosen
     ]
     for (m, stratum, forced), result in zip(chosen, results, strict=True):
-        sample_id = hashlib.sha256(f"{seed}|{m.kind}|{m.code}|{m.project}".encode()).hexdigest()[:12]
+        sample_id = hashlib.sha256(f"{seed}|{m.kind}|{m.code}|{m.project}".encode()).hexdigest()[
+            :12
+        ]
         file, rows = _issue_one(campaign, m, result, sample_id, key, force)
         out.members.append({
             "id": sample_id, "code": m.code, "department": m.department, "kind": m.kind,

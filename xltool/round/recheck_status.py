@@ -38,9 +38,17 @@ class RecheckTaken:
     def line(self, lang: str = "zh") -> str:
         zh = lang == "zh"
         if self.problem or self.code is None:
-            why = self.problem[0 if zh else 1] if self.problem else ("不属于本次抽样" if zh else "not of this sample")
+            why = (
+                self.problem[0 if zh else 1]
+                if self.problem
+                else ("不属于本次抽样" if zh else "not of this sample")
+            )
             return f"{self.source}：复核表，{why}" if zh else f"{self.source}: re-check form, {why}"
-        return f"{self.source} → {self.code}（复核表）" if zh else f"{self.source} → {self.code} (re-check form)"
+        return (
+            f"{self.source} → {self.code}（复核表）"
+            if zh
+            else f"{self.source} → {self.code} (re-check form)"
+        )
 
 
 def take_recheck(
@@ -70,7 +78,9 @@ def take_recheck(
             write_json(sidecar, doc, force=False)
     got = read_recheck(data)
     member = _member(campaign, got, key)
-    taken = RecheckTaken(shown_path(source or original_name), sha, name, new, None, None, got.problem)
+    taken = RecheckTaken(
+        shown_path(source or original_name), sha, name, new, None, None, got.problem
+    )
     if member is not None:
         taken.sample_id, taken.code = member["id"], member["code"]
     return taken
