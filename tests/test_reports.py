@@ -115,7 +115,9 @@ def test_each_report_is_matched_and_held_against_its_form(reports: dict[int, Any
     outcome, _figures = reports[i]
     assert outcome.code == code_of(i) and outcome.matched_by == "signature"
     assert outcome.against is not None  # its passed form
-    got = sorted((f.code, f.field if f.code == "report-figure-mismatch" else None) for f in outcome.findings)
+    got = sorted(
+        (f.code, f.field if f.code == "report-figure-mismatch" else None) for f in outcome.findings
+    )
     assert got == sorted(VARIANTS[i]["expect"]), [f.message() for f in outcome.findings]
 
 
@@ -315,7 +317,9 @@ def test_returned_recheck_forms_give_deviation_and_grade_change(round_: dict[str
     assert [f.code for f in lines[big["code"]].findings] == ["recheck-deviation"]
     assert lines[small["code"]].deviation == -1 * len(small["rows"])
     assert lines[small["code"]].findings == []
-    assert all(x.recheck_score is None for c, x in lines.items() if c not in (big["code"], small["code"]))
+    assert all(
+        x.recheck_score is None for c, x in lines.items() if c not in (big["code"], small["code"])
+    )
     out = run("recheck", "status", "--format", "json", *round_["c"]).output
     forms = {f["code"]: f for f in json.loads(out)["forms"]}
     assert forms[big["code"]]["grade_changed"] is True
@@ -334,7 +338,9 @@ def test_private_fields_are_validated_and_survive_the_cache(tmp_path: Path) -> N
     assert spec.private_keys() == ["filer", "filer_phone"]
     assert from_plain(Spec, plain(spec)).private_keys() == ["filer", "filer_phone"]
     bad = tmp_path / "bad.yaml"
-    bad.write_text(good.read_text(encoding="utf-8").replace("filer_phone", "nope"), encoding="utf-8")
+    bad.write_text(
+        good.read_text(encoding="utf-8").replace("filer_phone", "nope"), encoding="utf-8"
+    )
     with pytest.raises(SpecError, match="private_fields names unknown field 'nope'"):
         load_spec(bad)
 
@@ -362,7 +368,47 @@ def test_status_shows_each_departments_report_and_what_it_says(
     shown = run("status", "--format", "json", *round_["c"][:2])
     doc = json.loads(shown.output)
     by_code = {d["code"]: d["report"] for d in doc["departments"]}
-    assert by_code[code_of(1)]["status"] == "ok" and by_code[code_of(1)]["findings"] == []
+    # D03's report (in 元) agrees; D01's latest may be the .rtf another test took in
+    assert by_code[code_of(3)]["status"] == "ok" and by_code[code_of(3)]["findings"] == []
     assert by_code[code_of(2)]["status"] == "to-fix" and len(by_code[code_of(2)]["findings"]) == 2
     one = run("status", "--department", code_of(5), *round_["c"][:2])
     assert "评价报告：" in one.output and "1 处与表不符" in one.output
+
+
+def test_a_report_that_came_by_mail_gets_its_reply_naming_the_mismatches(
+    round_: dict[str, Any], reports: dict[int, Any], tmp_path: Path
+) -> None:
+    """A department mails its report (Foxmail's way): collect --reply drafts one answer
+    saying how many of its figures disagree with its form."""
+    import email
+    from email import policy
+
+    import yaml
+
+    from .mailmaker import foxmail
+
+    folder = tmp_path / "round"
+    shutil.copytree(round_["folder"], folder)
+    config = yaml.safe_load((folder / "campaign.yaml").read_text(encoding="utf-8"))
+    config["mail"] = {"from": {"name": "绩效科", "address": "jxk@czj.example.cn"}}
+    (folder / "campaign.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), "utf-8")
+    figures = form_figures(2)
+    figures["spending"] = float(typo(f"{figures['spending']:.2f}"))
+    report = fill_report(issued_report(folder, 2), tmp_path / "D02报告.docx", figures)
+    eml = tmp_path / "来信.eml"
+    eml.write_bytes(
+        foxmail(
+            "d2@dept.example.cn",
+            "jxk@czj.example.cn",
+            None,
+            "第2局评价报告.docx",
+            report.read_bytes(),
+            7,
+        )
+    )
+    drafts = tmp_path / "drafts"
+    args = ["collect", str(eml), "--reply", "--drafts", str(drafts), "--campaign", str(folder)]
+    run(*args, "--key-file", str(round_["key"]), code=1)  # the report disagrees: exit 1
+    [draft] = drafts.glob("*.eml")
+    body = email.message_from_bytes(draft.read_bytes(), policy=policy.default).get_body()
+    assert "评价报告中有 2 处与自评表不符" in body.get_content()

@@ -235,8 +235,8 @@ def _attachment_items(
 
 
 def workbook_kind(data: bytes, name: str | None) -> str | None:
-    """What an attachment is, by its content: a workbook (its extension), a zip of
-    files, or None (a picture, a Word file, a signature …)."""
+    """What an attachment is, by its content: a workbook (its extension), a department's
+    report (docx, doc, rtf), a zip of files, or None (a picture, a signature …)."""
     if data[:4] == b"PK\x03\x04":
         if is_plain_zip(data):
             return "zip"
@@ -245,6 +245,8 @@ def workbook_kind(data: bytes, name: str | None) -> str | None:
             return "ods"
         if b"[Content_Types].xml" in data and (b"xl/" in data or b"spreadsheetml" in head):
             return "xlsx"
+        if b"[Content_Types].xml" in data and b"word/" in data:
+            return "docx"  # a department's 评价报告
         return None
     if data[:8] == _CFB:
         if (
@@ -254,7 +256,11 @@ def workbook_kind(data: bytes, name: str | None) -> str | None:
         ):
             suffix = (name or "").rsplit(".", 1)[-1].lower() if name and "." in name else "xls"
             return suffix
+        if b"W\x00o\x00r\x00d\x00D\x00o\x00c\x00u\x00m\x00e\x00n\x00t" in data:
+            return "doc"  # a report in Word's old format: taken, and asked for as .docx
         return None
+    if data[:5] == b"{\\rtf":
+        return "rtf"
     return None
 
 

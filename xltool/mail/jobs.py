@@ -384,6 +384,7 @@ def _item(row: dict[str, Any]) -> dict[str, Any]:
         "execution_rate": f"{rate:.2%}" if rate is not None else "—",
         "score": f"{score:g}" if score is not None else "—",
         "annotated_name": _reply_name(row) if row.get("annotated") else "",
+        "report": bool(row.get("report")),
     }
 
 

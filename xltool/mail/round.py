@@ -177,6 +177,7 @@ def _reply(
             for row in ledger.returns()
             if row.sha256 in new
         ]
+        rows += [_report_row(o) for o in outcomes if _new_report(o)]
         mailer = Mailer(
             c, settings, ledger, password=lambda: password(settings.smtp), drafts=drafts,
             insecure=insecure,
@@ -185,6 +186,27 @@ def _reply(
             return reply(mailer, rows)
         finally:
             mailer.close()
+
+
+def _new_report(o: Outcome) -> bool:
+    """A department's 评价报告 that came by mail in this run (it gets its reply too)."""
+    found = o.beside
+    return bool(getattr(found, "findings", None) is not None and getattr(found, "new", False)
+                and o.item.message_id and o.item.sender)  # fmt: skip
+
+
+def _report_row(o: Outcome) -> dict[str, Any]:
+    """A report's outcome as a reply row: its findings against the form, no figures."""
+    r = o.beside
+    errors = sum(f.severity == "error" for f in r.findings)
+    return {
+        "sha256": r.sha256, "file": r.stored, "original_name": o.item.original_name,
+        "sender": o.item.sender, "message_id": o.item.message_id, "subject": o.item.subject,
+        "references": o.item.references, "received_at": r.received_at, "code": r.code,
+        "status": "invalid" if errors else "ok", "errors": errors,
+        "warnings": len(r.findings) - errors, "execution_rate": None, "score": None,
+        "findings": [f.to_json("zh") for f in r.findings], "annotated": None, "report": True,
+    }  # fmt: skip
 
 
 def send(
