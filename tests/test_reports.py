@@ -412,3 +412,19 @@ def test_a_report_that_came_by_mail_gets_its_reply_naming_the_mismatches(
     [draft] = drafts.glob("*.eml")
     body = email.message_from_bytes(draft.read_bytes(), policy=policy.default).get_body()
     assert "评价报告中有 2 处与自评表不符" in body.get_content()
+
+
+def test_the_console_shows_a_departments_report_and_its_mismatches(
+    round_: dict[str, Any], reports: dict[int, Any]
+) -> None:
+    from starlette.testclient import TestClient
+
+    from xltool.web.app import create_app
+
+    campaign = Campaign.find(round_["folder"])
+    app = create_app(campaign, token="t" * 32, key=campaign.key(round_["key"]))
+    with TestClient(app, client=("127.0.0.1", 50000)) as web:
+        assert web.get("/?token=" + "t" * 32).status_code == 200  # the session cookie
+        page = web.get(f"/dept/{code_of(2)}").text
+    assert "评价报告" in page and "与自评表不符" in page
+    assert page.count("<li>") >= 2  # each mismatch listed

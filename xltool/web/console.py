@@ -16,6 +16,7 @@ from xltool.findings import CATALOGUE
 from xltool.render.status import MATCHED
 from xltool.round.ledger import ReturnRow
 from xltool.round.rebuild import open_ledger
+from xltool.round.reports_intake import report_status
 from xltool.round.status import campaign_status
 from xltool.web.auth import SESSION_COOKIE, loopback
 from xltool.web.board import SORTS, board, local_time, select
@@ -111,6 +112,7 @@ def department_view(state: WebState, code: str, link: bool = True) -> dict[str, 
         "returns": [_return(r, zone, lang, current) for r in reversed(returns)],
         "findings": findings_of(next((r for r in returns if r.sha256 == current), None)),
         "link": _link(state, code) if link else None,
+        "report": report_status(c, lang).get(code),
     }
 
 
