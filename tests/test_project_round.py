@@ -361,3 +361,33 @@ def _per_form(doc: dict[str, Any]) -> dict[str, tuple[Any, ...]]:
         for f in d["forms"]
         if f["form"] != "D06/P0601"
     }
+
+
+def test_the_roll_up_takes_what_collect_found_and_verifies_only_the_rest(
+    collected: dict[str, Any], issued: dict[str, Any], tmp_path: Path
+) -> None:
+    from xltool.render.rollup import roll_up_campaign
+
+    folder = tmp_path / "round"
+    shutil.copytree(collected["campaign"].root, folder)
+    c = Campaign.open(folder)
+    kept = sorted((folder / "results").glob("*.json"))
+    assert len(kept) == len(list((folder / "inbox").glob("*.xlsx")))  # one per return
+    calls: list[int] = []
+
+    def counting(n: int) -> Any:
+        calls.append(n)
+        from contextlib import nullcontext
+
+        return nullcontext(lambda _r: None)
+
+    with_cache = roll_up_campaign(c, tmp_path / "a.xlsx", key=issued["key"], progress=counting)
+    assert calls == []  # nothing verified again
+    shutil.rmtree(folder / "results")
+    fresh = roll_up_campaign(c, tmp_path / "b.xlsx", key=issued["key"], progress=counting)
+    assert calls and calls[0] > 0
+    a, b = (openpyxl.load_workbook(p, data_only=True) for p in (with_cache, fresh))
+    for name in ("汇总", "项目", "覆盖"):
+        rows_a = [r for r in a[name].iter_rows(values_only=True)]
+        rows_b = [r for r in b[name].iter_rows(values_only=True)]
+        assert rows_a == rows_b, name

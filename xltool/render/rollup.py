@@ -16,6 +16,7 @@ from xltool.render.summary import Duplicate, Row, write_summary
 from xltool.round.folder import Campaign
 from xltool.round.formset import DEPT, PROJECT
 from xltool.round.rebuild import open_ledger
+from xltool.round.results import results_of
 from xltool.round.status import CampaignStatus, campaign_status
 from xltool.safeio import write_atomic
 
@@ -57,11 +58,17 @@ def roll_up_campaign(
         st = campaign_status(campaign, ledger)
     wanted = [f for d in st.departments for f in d.forms if f.current]
     paths = [campaign.inbox / f.current.file for f in wanted if f.current]
-    with progress(len(paths)) if progress else nullcontext(None) as advance:
-        results = verify_paths(
-            paths, spec=campaign.specs(), key=key or campaign.key(), jobs=jobs,
-            progress=advance, batch=False,
-        )  # fmt: skip
+    key = key or campaign.key()
+
+    def verify(missing: list[Path]) -> list[FileResult]:
+        with progress(len(missing)) if progress else nullcontext(None) as advance:
+            return verify_paths(
+                missing, spec=campaign.specs(), key=key, jobs=jobs, progress=advance,
+                batch=False,
+            )  # fmt: skip
+
+    # what collect found of each return, kept in results/; only the rest verified again
+    results = results_of(campaign, paths, key, verify)
     by_form = {f.ref.id: r for f, r in zip(wanted, results, strict=True)}
     own = [r for f, r in zip(wanted, results, strict=True) if f.ref.role == DEPT]
     rows = [

@@ -11,6 +11,7 @@ within their folder, as Windows compares them.
 from __future__ import annotations
 
 import hashlib
+import os
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -61,31 +62,66 @@ def issue_planned(
     plan: list[Plan],
     key: bytes,
     progress: Callable[[Path], None] | None = None,
+    jobs: int | None = None,
 ) -> list[Path]:
-    """Write every planned form, signed with a fresh issue id, each with its sidecar."""
+    """Write every planned form, signed with a fresh issue id, each with its sidecar; a
+    round of many forms is written by ``jobs`` processes (default: the cores)."""
     names = _names(campaign, plan)
     ids = [uuid.uuid4().hex for _ in plan]
-    paths: dict[int, Path] = {}
-    for spec_kind in dict.fromkeys(p.spec.kind for p in plan):
-        group = [i for i, p in enumerate(plan) if p.spec.kind == spec_kind]
-        forms = [plan[i].form for i in group]
-        prefill = tuple(
-            sorted({k for f in forms for k, v in f.fields.items() if v not in (None, "")})
-        )
-        issued = issue_forms(
-            plan[group[0]].spec,
-            forms,
-            campaign.issued_dir,
-            names=[names[i] for i in group],
-            key=key,
-            prefill_keys=prefill,
-            progress=progress,
-            issue_ids=[ids[i] for i in group],
-        )
-        paths.update({i: f.path for i, f in zip(group, issued, strict=True)})
+    prefill = {
+        kind: tuple(sorted({k for p in plan if p.spec.kind == kind
+                            for k, v in p.form.fields.items() if v not in (None, "")}))
+        for kind in {p.spec.kind for p in plan}
+    }  # fmt: skip
+    jobs = jobs or os.cpu_count() or 1
+    chunks = [list(range(i, min(i + CHUNK, len(plan)))) for i in range(0, len(plan), CHUNK)]
+    tasks = [(campaign.issued_dir, [plan[i] for i in c], [names[i] for i in c],
+              [ids[i] for i in c], key, prefill) for c in chunks]  # fmt: skip
+    if jobs > 1 and len(chunks) > 1:
+        written = _in_processes(tasks, jobs, progress)
+    else:
+        written = [_write_chunk(task, progress) for task in tasks]
+    paths = [path for chunk in written for path in chunk]
     for i, p in enumerate(plan):
         _sidecar(campaign, p, paths[i], ids[i])
+    return paths
+
+
+CHUNK = 40  # forms a worker writes at a time
+
+
+def _write_chunk(
+    task: tuple[Path, list[Plan], list[str], list[str], bytes, dict[str, tuple[str, ...]]],
+    progress: Callable[[Path], None] | None = None,
+) -> list[Path]:
+    """One run of forms, in their order, each kind through :func:`issue_forms`."""
+    out_dir, plan, names, ids, key, prefill = task
+    paths: dict[int, Path] = {}
+    for kind in dict.fromkeys(p.spec.kind for p in plan):
+        group = [i for i, p in enumerate(plan) if p.spec.kind == kind]
+        issued = issue_forms(
+            plan[group[0]].spec, [plan[i].form for i in group], out_dir,
+            names=[names[i] for i in group], key=key, prefill_keys=prefill[kind],
+            progress=progress, issue_ids=[ids[i] for i in group],
+        )  # fmt: skip
+        paths.update({i: f.path for i, f in zip(group, issued, strict=True)})
     return [paths[i] for i in range(len(plan))]
+
+
+def _in_processes(
+    tasks: list[Any], jobs: int, progress: Callable[[Path], None] | None
+) -> list[list[Path]]:
+    """The chunks written by ``jobs`` processes (XlsxWriter holds the GIL), in order."""
+    import multiprocessing
+
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    with multiprocessing.get_context(method).Pool(jobs) as pool:
+        written = []
+        for chunk in pool.imap(_write_chunk, tasks):
+            written.append(chunk)
+            for path in chunk if progress else ():
+                progress(path)
+    return written
 
 
 def _names(campaign: Campaign, plan: list[Plan]) -> list[str]:

@@ -1,0 +1,91 @@
+"""What verify said of each stored return, kept beside the inbox (``results/<sha256>.json``)
+so the roll-up of a round of thousands of forms does not verify them all again.
+
+A cache, not a truth: an entry counts only when it was made by this xltool version, under
+the same issuer key and the same specs; anything else (absent, unreadable, stale) is
+verified again, and ``campaign rebuild`` may delete the folder at will. Returned files
+are never written to; entries are plain JSON written atomically.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from xltool.checking.result import FileResult
+from xltool.findings import Finding, jsonable
+from xltool.round.folder import Campaign, read_json, write_json
+
+FOLDER = "results"
+
+
+def stamp(campaign: Campaign, key: bytes | None) -> str:
+    """What an entry must have been made under: xltool's version, the key, the specs."""
+    from xltool import __version__
+    from xltool.keys import key_id
+
+    specs = sorted(s.source_hash for s in campaign.specs().values())
+    text = json.dumps([__version__, key_id(key) if key else None, specs])
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def keep(campaign: Campaign, results: list[FileResult], key: bytes | None) -> None:
+    """Each result, under its file's sha256 (a result without one is not kept)."""
+    folder = campaign.root / FOLDER
+    folder.mkdir(exist_ok=True)
+    made = stamp(campaign, key)
+    for r in results:
+        if r.sha256:
+            doc = jsonable(dataclasses.asdict(r))
+            doc["findings"] = [jsonable(dataclasses.asdict(f)) for f in r.findings]
+            write_json(folder / f"{r.sha256}.json", {"stamp": made, "result": doc})
+
+
+def kept(campaign: Campaign, sha256: str, stamp_now: str) -> FileResult | None:
+    """The kept result of one stored return, or None when there is none that counts."""
+    path = campaign.root / FOLDER / f"{sha256}.json"
+    try:
+        doc = read_json(path)
+        if doc.get("stamp") != stamp_now:
+            return None
+        return _result(doc["result"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _result(doc: dict[str, Any]) -> FileResult:
+    fields = dict(doc)
+    fields["findings"] = [Finding(**f) for f in fields.get("findings") or []]
+    fields["notes"] = [tuple(n) for n in fields.get("notes") or []]
+    names = {f.name for f in dataclasses.fields(FileResult)}
+    return FileResult(**{k: v for k, v in fields.items() if k in names})
+
+
+def results_of(
+    campaign: Campaign, paths: list[Path], key: bytes | None, verify: Any
+) -> list[FileResult]:
+    """Each stored return's result: the kept one, else ``verify(missing paths)``, whose
+    results are kept for next time. In the order of ``paths``."""
+    now = stamp(campaign, key)
+    found = {p: kept(campaign, _sha(p), now) for p in paths}
+    for p, r in found.items():
+        if r is not None:
+            r.path = str(p)  # where the return is now (the folder may have moved)
+    missing = [p for p, r in found.items() if r is None]
+    if missing:
+        fresh = verify(missing)
+        keep(campaign, fresh, key)
+        found.update(dict(zip(missing, fresh, strict=True)))
+    return [found[p] for p in paths]  # type: ignore[misc]
+
+
+def _sha(path: Path) -> str:
+    """A stored return's sha256: its name in inbox/ starts with it (16 hex digits) and its
+    sidecar holds it whole."""
+    try:
+        return str(read_json(path.with_name(path.name + ".json"))["sha256"])
+    except (OSError, ValueError, KeyError):
+        return ""
