@@ -49,11 +49,11 @@ def plan_for(
     return Plan(ref, spec, form)
 
 
-def department_folder(campaign: Campaign, code: str) -> str:
+def department_folder(campaign: Campaign, code: str, name: str | None = None) -> str:
     """The folder of a department's forms within issued/ ("" in a department-only round)."""
     if PROJECT not in campaign.roles:
         return ""
-    name = campaign.department(code)["department"]
+    name = name if name is not None else campaign.department(code)["department"]
     return safe_stem(f"{code}-{name}", fallback=code)
 
 
@@ -75,27 +75,26 @@ def issue_planned(
     }  # fmt: skip
     jobs = jobs or os.cpu_count() or 1
     chunks = [list(range(i, min(i + CHUNK, len(plan)))) for i in range(0, len(plan), CHUNK)]
-    tasks = [(campaign.issued_dir, [plan[i] for i in c], [names[i] for i in c],
+    tasks = [(campaign, [plan[i] for i in c], [names[i] for i in c],
               [ids[i] for i in c], key, prefill) for c in chunks]  # fmt: skip
     if jobs > 1 and len(chunks) > 1:
         written = _in_processes(tasks, jobs, progress)
     else:
         written = [_write_chunk(task, progress) for task in tasks]
-    paths = [path for chunk in written for path in chunk]
-    for i, p in enumerate(plan):
-        _sidecar(campaign, p, paths[i], ids[i])
-    return paths
+    return [path for chunk in written for path in chunk]
 
 
 CHUNK = 40  # forms a worker writes at a time
 
 
 def _write_chunk(
-    task: tuple[Path, list[Plan], list[str], list[str], bytes, dict[str, tuple[str, ...]]],
+    task: tuple[Campaign, list[Plan], list[str], list[str], bytes, dict[str, tuple[str, ...]]],
     progress: Callable[[Path], None] | None = None,
 ) -> list[Path]:
-    """One run of forms, in their order, each kind through :func:`issue_forms`."""
-    out_dir, plan, names, ids, key, prefill = task
+    """One run of forms, in their order, each kind through :func:`issue_forms`, each
+    with its sidecar."""
+    campaign, plan, names, ids, key, prefill = task
+    out_dir = campaign.issued_dir
     paths: dict[int, Path] = {}
     for kind in dict.fromkeys(p.spec.kind for p in plan):
         group = [i for i, p in enumerate(plan) if p.spec.kind == kind]
@@ -105,6 +104,9 @@ def _write_chunk(
             progress=progress, issue_ids=[ids[i] for i in group],
         )  # fmt: skip
         paths.update({i: f.path for i, f in zip(group, issued, strict=True)})
+    departments = {d["code"]: d["department"] for d in campaign.departments()}
+    for i, p in enumerate(plan):
+        _sidecar(campaign, p, paths[i], ids[i], departments[p.ref.department])
     return [paths[i] for i in range(len(plan))]
 
 
@@ -126,7 +128,10 @@ def _in_processes(
 
 def _names(campaign: Campaign, plan: list[Plan]) -> list[str]:
     """Each form's path within issued/: its department's folder and a unique name."""
-    folders = [department_folder(campaign, p.ref.department) for p in plan]
+    departments = {d["code"]: d["department"] for d in campaign.departments()}
+    folders = [
+        department_folder(campaign, p.ref.department, departments[p.ref.department]) for p in plan
+    ]
     out = [""] * len(plan)
     for folder in dict.fromkeys(folders):
         where = campaign.issued_dir / folder
@@ -138,14 +143,13 @@ def _names(campaign: Campaign, plan: list[Plan]) -> list[str]:
     return out
 
 
-def _sidecar(campaign: Campaign, plan: Plan, path: Path, issue_id: str) -> None:
+def _sidecar(campaign: Campaign, plan: Plan, path: Path, issue_id: str, name: str) -> None:
     ref = plan.ref
-    doc = campaign.department(ref.department)
     write_json(
         path.with_suffix(".json"),
         {
             "code": ref.department,
-            "department": doc["department"],
+            "department": name,
             "form": ref.id,
             "role": ref.role,
             "kind": plan.spec.kind,

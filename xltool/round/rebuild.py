@@ -15,19 +15,18 @@ from xltool.round.ledger import Ledger
 
 def _record_departments(campaign: Campaign, ledger: Ledger) -> None:
     """Every department of the roster as issued, and every form the round asks of it."""
-    for doc in campaign.departments():
-        ledger.put_department(
-            doc["code"],
-            doc["department"],
-            doc.get("contact"),
-            list(doc.get("emails") or []),
-            doc.get("phone"),
-            doc.get("exempt_reason"),
-        )
+    with ledger.transaction():  # hundreds of departments: one transaction, not one each
+        for doc in campaign.departments():
+            ledger.put_department(
+                doc["code"], doc["department"], doc.get("contact"),
+                list(doc.get("emails") or []), doc.get("phone"), doc.get("exempt_reason"),
+            )  # fmt: skip
     exempt = {p["code"]: p.get("exempt_reason") for p in campaign.projects()}
-    for ref in campaign.forms():
-        project = (ref.project, ref.project_name) if ref.project else None
-        ledger.put_form(ref.id, ref.department, ref.role, project, exempt.get(ref.project or ""))
+    with ledger.transaction():  # thousands of forms: one transaction, not one each
+        for ref in campaign.forms():
+            project = (ref.project, ref.project_name) if ref.project else None
+            reason = exempt.get(ref.project or "")
+            ledger.put_form(ref.id, ref.department, ref.role, project, reason)
 
 
 def _record_issued(campaign: Campaign, ledger: Ledger | None = None) -> None:
@@ -36,6 +35,11 @@ def _record_issued(campaign: Campaign, ledger: Ledger | None = None) -> None:
         with Ledger(campaign.ledger_path) as own:
             _record_issued(campaign, own)
         return
+    with ledger.transaction():
+        _record_each_issued(campaign, ledger)
+
+
+def _record_each_issued(campaign: Campaign, ledger: Ledger) -> None:
     for sidecar in sorted(campaign.issued_dir.rglob("*.json")):
         doc = read_json(sidecar)
         ledger.put_issued(

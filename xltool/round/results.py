@@ -17,7 +17,8 @@ from typing import Any
 
 from xltool.checking.result import FileResult
 from xltool.findings import Finding, jsonable
-from xltool.round.folder import Campaign, read_json, write_json
+from xltool.round.folder import Campaign, read_json
+from xltool.safeio import write_atomic
 
 FOLDER = "results"
 
@@ -41,7 +42,8 @@ def keep(campaign: Campaign, results: list[FileResult], key: bytes | None) -> No
         if r.sha256:
             doc = jsonable(dataclasses.asdict(r))
             doc["findings"] = [jsonable(dataclasses.asdict(f)) for f in r.findings]
-            write_json(folder / f"{r.sha256}.json", {"stamp": made, "result": doc})
+            text = json.dumps({"stamp": made, "result": doc}, ensure_ascii=False)
+            write_atomic(folder / f"{r.sha256}.json", lambda h, t=text: h.write(t.encode()), True)
 
 
 def kept(campaign: Campaign, sha256: str, stamp_now: str) -> FileResult | None:
