@@ -9,6 +9,8 @@
 Figures are printed, as ratios; nothing is asserted.
 
     python benchmarks/bench_serve.py [--count 300] [--returned 100] [--uploads 10]
+    python benchmarks/bench_serve.py --campaign DIR --key-file KEY   # (a) of a round made
+        # and collected elsewhere, e.g. bench_round.py --keep DIR (3,300 forms)
 """
 
 from __future__ import annotations
@@ -93,7 +95,19 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=300)
     parser.add_argument("--returned", type=int, default=100)
     parser.add_argument("--uploads", type=int, default=10)
+    parser.add_argument("--campaign", type=Path, help="time the board of this campaign only")
+    parser.add_argument("--key-file", type=Path, help="its issuer key (with --campaign)")
     args = parser.parse_args()
+    if args.campaign is not None:
+        campaign = Campaign.open(args.campaign)
+        key = load_key(args.key_file)
+        app = create_app(campaign, token=TOKEN, key=key)
+        client = TestClient(app, client=("127.0.0.1", 50000))
+        assert client.get(f"/?token={TOKEN}", follow_redirects=False).status_code == 303
+        forms = len(campaign.forms())
+        print(f"campaign {args.campaign}: {len(campaign.departments())} departments, {forms} forms")
+        board(client, campaign, len(campaign.departments()))
+        return
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         key_file = tmp / "issuer.key"
