@@ -26,6 +26,7 @@ from typing import Any
 from bench_campaign import returns, roster
 from starlette.testclient import TestClient
 
+from xltool.checking.pool import keep_workers
 from xltool.checking.verify import verify_file
 from xltool.keys import load_key
 from xltool.round.campaign import init
@@ -118,6 +119,7 @@ def main() -> None:
         made = returns(campaign, key, tmp / "returns")
         collect(campaign, [str(p) for p in made[: args.returned]], key=key, jobs=2)
         app = create_app(campaign, token=TOKEN, key=key, portal_pages=True, public_url=PUBLIC)
+        keep_workers(True)  # as `xltool serve` does
         client = TestClient(app, client=("127.0.0.1", 50000))
         assert client.get(f"/?token={TOKEN}", follow_redirects=False).status_code == 303
         board(client, campaign, args.count)

@@ -15,6 +15,7 @@ from click.testing import CliRunner
 from xltool.checking.verify import verify_file, verify_paths
 from xltool.cli import main
 from xltool.findings import CATALOGUE
+from xltool.forms.kinds import load_builtin
 
 from .conftest import SAMPLES
 from .faulty import VARIANTS, seed_bytes
@@ -254,3 +255,27 @@ def test_a_named_pipe_is_reported_never_read(tmp_path: Path) -> None:
     # also when it is found in a folder, with the rest of the batch
     cli = CliRunner().invoke(main, ["verify", str(tmp_path), "--format", "json"])
     assert cli.exit_code == 1 and "pipe.xlsx" in cli.stdout
+
+
+def test_a_server_keeps_its_workers_between_runs_of_the_same_task() -> None:
+    """``xltool serve`` verifies one upload at a time: its workers stay for the next run of
+    the same task instead of a new process each time; another task gets its own."""
+    from xltool.checking import pool
+
+    sample = SAMPLES / "yuelu-commerce-2019.xlsx"
+    spec = load_builtin("dept-overall")
+    pool.keep_workers(True)
+    try:
+        first = verify_paths([sample], spec=spec, jobs=1, batch=False)
+        [(task, slot)] = pool._KEEP["parked"]
+        again = verify_paths([sample], spec=spec, jobs=1, batch=False)
+        assert [(t, s.proc.pid) for t, s in pool._KEEP["parked"]] == [(task, slot.proc.pid)]
+        assert first[0].totals == again[0].totals and again[0].status == "ok"
+        verify_paths([sample], spec=spec, jobs=1, batch=False, lang="en")  # another task
+        assert len(pool._KEEP["parked"]) == 2
+    finally:
+        pool.keep_workers(False)
+        for _task, s in pool._KEEP["parked"]:
+            s.conn.send(None)
+            s.proc.join(timeout=5)
+        pool._KEEP["parked"] = []

@@ -8,6 +8,7 @@ import contextlib
 import hashlib
 import os
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -75,13 +76,17 @@ class Pool:
         pending = list(reversed(jobs))
         self.done = done
         count = max(1, min(self.jobs or os.cpu_count() or 1, len(pending) or 1))
-        self.slots = [self._start() for _ in range(count)] if pending else []
+        self.slots = _take_parked(self.task, count) if _KEEP["on"] and pending else []
+        self.slots += [self._start() for _ in range(count - len(self.slots))] if pending else []
         try:
             while pending or any(s.job for s in self.slots):
                 self._hand_out(pending)
                 self._collect()
         finally:
-            self._close()
+            if _KEEP["on"]:
+                _park(self.task, self.slots)
+            else:
+                self._close()
 
     def _start(self) -> _Slot:
         parent, child = self.ctx.Pipe()
@@ -147,6 +152,43 @@ class Pool:
             if slot.proc.is_alive():
                 slot.proc.kill()
             slot.conn.close()
+
+
+# --- workers kept between runs (a long-lived process: xltool serve) ------------------------
+# A one-shot command starts its workers and ends them with its batch. A server verifies one
+# upload at a time, and starting a worker (a fork) for each would cost more than the
+# verification: it keeps idle workers of a run for the next run of the same task (the same
+# spec, key, bounds and language; a worker is started with its task). Each file is still
+# read within the time bound by a worker whose memory is bounded.
+
+_KEEP: dict[str, Any] = {"on": False, "parked": []}
+_PARK_LOCK = threading.Lock()
+
+
+def keep_workers(on: bool = True) -> None:
+    """Keep idle workers between runs (for a server), or stop doing so."""
+    _KEEP["on"] = on
+
+
+def _take_parked(task: Task, count: int) -> list[_Slot]:
+    with _PARK_LOCK:
+        mine = [s for t, s in _KEEP["parked"] if t == task][:count]
+        _KEEP["parked"] = [(t, s) for t, s in _KEEP["parked"] if s not in mine]
+    return [s for s in mine if s.proc.is_alive()]
+
+
+def _park(task: Task, slots: list[_Slot]) -> None:
+    """Idle workers kept for the next run of ``task`` (as many as there are cores; the
+    ones past that are ended)."""
+    room = os.cpu_count() or 1
+    with _PARK_LOCK:
+        kept = [(t, s) for t, s in _KEEP["parked"] if t == task]
+        kept += [(task, s) for s in slots if s.proc.is_alive()]
+        others = [(t, s) for t, s in _KEEP["parked"] if t != task]
+        _KEEP["parked"] = others + kept[:room]
+    for _t, slot in kept[room:]:
+        with contextlib.suppress(OSError, ValueError):
+            slot.conn.send(None)
 
 
 def _died(path: Path, proc: Any) -> FileResult:

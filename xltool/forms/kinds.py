@@ -78,10 +78,14 @@ def _load_cached(path: Path, _mtime: int) -> Spec:
 
 def load_spec(path: Path) -> Spec:
     """Load and validate a spec file; a bad spec raises :class:`SpecError` with the place.
-    A spec validated before (the same files, the same xltool) comes from the cache."""
+    A spec validated before (the same files, the same xltool) comes from the cache, and
+    one this process loaded already (the file unchanged since) from memory."""
     key = _source_key(path)
+    if key is not None and key in _MEMO:
+        return _MEMO[key]
     spec = _cached(key)
     if spec is not None:
+        _MEMO[key] = spec  # type: ignore[index]
         return spec
     spec, errors = _load(path)
     if errors:
@@ -91,7 +95,12 @@ def load_spec(path: Path) -> Spec:
         )
     assert spec is not None
     _keep(key, spec)
+    if key is not None:
+        _MEMO[key] = spec
     return spec
+
+
+_MEMO: dict[str, Spec] = {}  # a long-lived process (xltool serve) loads each spec once
 
 
 def spec_errors(path: Path) -> list[str]:

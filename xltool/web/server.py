@@ -81,6 +81,9 @@ def serve_app(
     ``ready(port)`` is called once the socket is bound (with the port chosen for 0)."""
     import uvicorn
 
+    from xltool.checking.pool import keep_workers
+
+    keep_workers(True)  # a verdict in one verify's time, not a new worker's start-up too
     sock = bind(host, port)
     config = uvicorn.Config(
         app,
