@@ -419,3 +419,19 @@ def test_status_fits_the_terminal_and_wide_shows_every_column(
     assert "很长的文件名很长的文件名" in wide[2]  # the last passed file, whole
     assert max(cells(line) for line in shown("--wide", columns=100)) <= 100
     assert max(cells(line) for line in shown(columns=24)) <= 24
+
+
+def test_a_department_whose_form_went_out_as_a_draft_shows_drafted(tmp_path: Path) -> None:
+    """The delivery column tells a draft from a message sent and from none."""
+    from xltool.round.ledger import Ledger
+    from xltool.round.status import DELIVERY, delivery_of
+
+    with Ledger(tmp_path / "ledger.sqlite") as ledger:
+        for code, outcome in (("D01", "drafted"), ("D02", "sent"), ("D03", "sending")):
+            ledger.put_message(
+                {"message_id": f"<{code}@x>", "code": code, "kind": "issue",
+                 "created_at": "2025-03-01T00:00:00+00:00", "outcome": outcome}
+            )  # fmt: skip
+        seen = delivery_of(ledger)
+    assert seen == {"D01": "drafted", "D02": "sent", "D03": "unknown"}
+    assert DELIVERY["drafted"] == ("已生成草稿", "drafted")

@@ -32,6 +32,7 @@ STATUSES = {
 # How a department's form travelled (mail is the campaign's, this is its view)
 DELIVERY = {
     "not-sent": ("未发送", "not sent"),
+    "drafted": ("已生成草稿", "drafted"),
     "sent": ("已发送", "sent"),
     "send-failed": ("发送失败", "send failed"),
     "unknown": ("发送结果未知", "outcome unknown"),
@@ -206,7 +207,7 @@ def delivery_of(ledger: Ledger) -> dict[str, str]:
     out: dict[str, str] = {}
     for row in ledger.messages("issue"):
         outcome = row["outcome"]
-        if outcome in ("sent", "send-failed", "sending"):
+        if outcome in ("sent", "send-failed", "sending", "drafted"):
             out[row["code"]] = "unknown" if outcome == "sending" else outcome
     return out
 
