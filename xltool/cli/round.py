@@ -398,7 +398,6 @@ def status(
       xltool status --format json > status.json
       xltool status --department D01            # one department's forms
     """
-    from xltool.checking.result import dumps
     from xltool.cli.round_io import terminal_width
     from xltool.render import status as render
     from xltool.round.folder import ledger_guard
@@ -428,6 +427,17 @@ def status(
         shown = render.status_text(st, lang, width=terminal_width(), wide=wide, colour=colour)
         click.echo(shown, nl=False)
         return
+    _status_out(st, lang, fmt, output, force, reports)
+
+
+def _status_out(
+    st: Any, lang: str, fmt: str, output: Path | None, force: bool, reports: dict[str, Any]
+) -> None:
+    """``status`` as JSON or CSV, on stdout or into ``output``."""
+    from xltool.checking.result import dumps
+    from xltool.render import status as render
+    from xltool.safeio import visible, write_atomic
+
     text = (
         dumps(st.to_json(lang, reports or None)) if fmt == "json" else render.render_csv(st, lang)
     )
