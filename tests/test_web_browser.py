@@ -27,6 +27,8 @@ except ImportError:  # the [test] extra brings it
     sync_playwright = None  # type: ignore[assignment]
 
 CHROMIUM = Path("/usr/bin/chromium")
+# screenshots go to docs/ when XLTOOL_SCREENSHOTS=docs (how they are regenerated); a
+# plain test run writes them into its temporary folder and leaves the checkout as it is
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 NAMES = [
     "市发展和改革委员会", "市教育局", "市科学技术局", "市工业和信息化局", "市公安局",
@@ -50,6 +52,12 @@ def _chromium() -> str:
 def _days_ago(n: int, hour: int) -> str:
     when = datetime.now(UTC) - timedelta(days=n)
     return when.replace(hour=hour, minute=17, second=0, microsecond=0).isoformat()
+
+
+def shots(tmp_path: Path) -> Path:
+    import os
+
+    return DOCS if os.environ.get("XLTOOL_SCREENSHOTS") == "docs" else tmp_path
 
 
 def test_a_round_in_the_browser(tmp_path: Path) -> None:
@@ -115,16 +123,16 @@ def test_a_round_in_the_browser(tmp_path: Path) -> None:
             page.set_input_files("#file-input", str(corrected))
             expect(page.locator(".verdict.v-ok")).to_contain_text("通过", timeout=60_000)
             expect(page.locator("#dept-status")).to_have_text("通过", timeout=10_000)
-            page.screenshot(path=str(DOCS / "serve-verdict.png"), full_page=True)
+            page.screenshot(path=str(shots(tmp_path) / "serve-verdict.png"), full_page=True)
 
             row = board.locator("#rows tr", has_text="D04")
             expect(row.locator("td.st")).to_have_text("通过", timeout=15_000)  # no reload
             expect(board.locator('[data-count="passed"]')).to_have_text("6")
-            board.screenshot(path=str(DOCS / "serve-board.png"), full_page=True)
+            board.screenshot(path=str(shots(tmp_path) / "serve-board.png"), full_page=True)
 
             detail = bureau.new_page()
             detail.goto(f"{url}/dept/D03")
             expect(detail.locator(".findings")).to_contain_text("偏差原因")
-            detail.screenshot(path=str(DOCS / "serve-department.png"), full_page=True)
+            detail.screenshot(path=str(shots(tmp_path) / "serve-department.png"), full_page=True)
         finally:
             browser.close()
