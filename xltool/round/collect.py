@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -10,7 +11,7 @@ from xltool.reading.sniff import Limits
 from xltool.round.assign import Assignment, move, signature_note, target_code
 from xltool.round.folder import Campaign, ledger_guard
 from xltool.round.inputs import items_from_paths
-from xltool.round.intake import Item, Outcome, record_stored, store, stored_sidecars
+from xltool.round.intake import Item, Outcome, record_stored, sidecars_for, store
 from xltool.round.ledger import Ledger, ReturnRow
 from xltool.round.rebuild import open_ledger
 
@@ -42,7 +43,7 @@ def collect(
             sha: move(campaign, ledger, doc, assigned, key=key)
             for sha, doc in (docs.items() if assigned else ())
         }
-        rows = {r.sha256: r for r in ledger.returns()}
+        rows = {sha: row for sha in docs if (row := ledger.return_of(sha)) is not None}
     names = {d["code"]: d["department"] for d in campaign.departments()}
     for outcome in outcomes:
         row = rows.get(outcome.sha256 or "")
@@ -62,7 +63,8 @@ def _store_all(
     the batch's stored returns by sha256. The same bytes twice in one batch are one
     return: the second is a duplicate."""
     docs: dict[str, dict[str, Any]] = {}
-    known = stored_sidecars(campaign)
+    shas = [hashlib.sha256(o.item.data).hexdigest() for o in outcomes if o.item.data is not None]
+    known = sidecars_for(campaign, shas)  # only this batch's, not every return's
     for outcome in outcomes:
         item = outcome.item
         if item.problem or item.data is None:

@@ -151,6 +151,24 @@ def stored_sidecars(campaign: Campaign) -> dict[str, dict[str, Any]]:
     return out
 
 
+def sidecars_for(campaign: Campaign, shas: list[str]) -> dict[str, dict[str, Any]]:
+    """The sidecars of these contents only, if stored (names begin with 16 digits of the
+    hash), with their hand assignments: what a batch needs, without reading every
+    sidecar of a campaign of thousands of returns."""
+    out: dict[str, dict[str, Any]] = {}
+    for sha in set(shas):
+        for sidecar in campaign.inbox.glob(f"{sha[:16]}-*.json"):
+            with contextlib.suppress(OSError, ValueError):
+                doc = read_json(sidecar)
+                if isinstance(doc, dict) and doc.get("sha256") == sha:
+                    out[sha] = doc
+    if out:
+        for sha, code in assignments(campaign).items():
+            if sha in out:
+                out[sha] = {**out[sha], "assigned": code}
+    return out
+
+
 def read_assignments(campaign: Campaign) -> dict[str, list[dict[str, Any]]]:
     """``assignments.json``: each moved return's hand assignments, oldest first (sha256 →
     [{code, file, assigned_at}, …]); empty when no return was ever moved."""
