@@ -107,7 +107,10 @@ DEPT_BODY = {
         ),
     ],
     "二": [
-        ("（一）基本支出", "基本支出______万元，主要用于保障机构正常运转的人员经费和日常公用经费。"),
+        (
+            "（一）基本支出",
+            "基本支出______万元，主要用于保障机构正常运转的人员经费和日常公用经费。",
+        ),
         (
             "（二）“三公”经费",
             "“三公”经费支出合计______万元，其中公务接待费______万元，因公出国（境）费"
@@ -119,8 +122,7 @@ DEPT_BODY = {
     "四": [
         (
             "",
-            "（对照年度绩效目标和指标，逐项说明完成情况。）预算执行率______%，"
-            "自评得分______分。",
+            "（对照年度绩效目标和指标，逐项说明完成情况。）预算执行率______%，自评得分______分。",
         )
     ],
     "五": [("", "（填写存在的主要问题，一条一段。）")],
@@ -174,9 +176,9 @@ def report_template(kind: ReportKind, title_text: str, texts: dict[str, Any]) ->
             note(doc, "主要数据（金额单位：万元）")
             table(doc, FIGURES_TABLE[kind.name])
     doc.add_paragraph()
-    doc.add_paragraph("{{ unit_label }}（盖章）：{{ department }}").alignment = (
-        WD_ALIGN_PARAGRAPH.RIGHT
-    )
+    doc.add_paragraph(
+        "{{ unit_label }}（盖章）：{{ department }}"
+    ).alignment = WD_ALIGN_PARAGRAPH.RIGHT
     doc.add_paragraph("日期：______年____月____日").alignment = WD_ALIGN_PARAGRAPH.RIGHT
     return doc
 
@@ -190,7 +192,12 @@ def loop_table(
 ) -> None:  # fmt: skip
     """A table whose middle row repeats: docxtpl's {%tr for … %} … {%tr endfor %}."""
     n = len(heads)
-    rows = [heads, [f"{{%tr for {loop} %}}", *[""] * (n - 1)], cells, ["{%tr endfor %}", *[""] * (n - 1)]]
+    rows = [
+        heads,
+        [f"{{%tr for {loop} %}}", *[""] * (n - 1)],
+        cells,
+        ["{%tr endfor %}", *[""] * (n - 1)],
+    ]
     table(doc, rows, widths, size)
 
 

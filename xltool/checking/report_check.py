@@ -16,12 +16,17 @@ from xltool.reading.report_docx import ReportReading, Stated
 # Where the form holds each figure (zh, en), by FileResult.totals key.
 FORM_PLACES = {
     "executed": ("自评表「年度资金总额·全年执行数」", "the form's 年度资金总额 · 全年执行数"),
-    "budget_adjusted": ("自评表「年度资金总额·全年预算数」", "the form's 年度资金总额 · 全年预算数"),
+    "budget_adjusted": (
+        "自评表「年度资金总额·全年预算数」",
+        "the form's 年度资金总额 · 全年预算数",
+    ),
     "execution_rate": ("自评表「年度资金总额·执行率」", "the form's 年度资金总额 · 执行率"),
     "score": ("自评表「总分·得分」", "the form's 总分 · 得分"),
 }
 _EN = {"spending": "total spending", "basic": "basic spending", "project": "project spending"}
-_EN.update(budget="the adjusted budget", rate="the execution rate", score="the self-evaluated score")
+_EN.update(
+    budget="the adjusted budget", rate="the execution rate", score="the self-evaluated score"
+)
 
 
 def _number(value: Any) -> float | None:
@@ -91,11 +96,16 @@ def parts_add_up(kind: ReportKind, reading: ReportReading, totals: dict[str, Any
         total = a[0].value + b[0].value
         tolerance = a[0].tolerance + b[0].tolerance
         label = f"{kind.figure(a_key).label}＋{kind.figure(b_key).label}"
-        summed = Stated(whole_key, label, total, f"{total:,.2f}万元", tolerance, f"{a[0].where}、{b[0].where}")
+        summed = Stated(
+            whole_key, label, total, f"{total:,.2f}万元", tolerance, f"{a[0].where}、{b[0].where}"
+        )
         wholes = reading.stated(whole_key)
         for w in wholes:
             if abs(w.value - total) > tolerance + w.tolerance + 1e-9:
-                place = (f"报告{w.where}的{whole.label}", f"{whole.label} in the report ({w.where})")
+                place = (
+                    f"报告{w.where}的{whole.label}",
+                    f"{whole.label} in the report ({w.where})",
+                )
                 out.append(_mismatch(whole, summed, w.shown, place, label))
         value = form_value(whole, totals)
         if not wholes and value is not None and abs(value - total) > tolerance + 1e-9:

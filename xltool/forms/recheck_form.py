@@ -54,12 +54,16 @@ def grade_formula(cell: str, grades: list[tuple[str, float]]) -> str:
 def _formats(wb: Any, font: str) -> dict[str, Any]:
     base = {"font_name": font, "font_size": 10, "border": 1, "valign": "vcenter", "text_wrap": True}
     return {
-        "title": wb.add_format({"font_name": font, "font_size": 16, "bold": True, "align": "center"}),
+        "title": wb.add_format(
+            {"font_name": font, "font_size": 16, "bold": True, "align": "center"}
+        ),
         "info": wb.add_format({**base, "border": 0}),
         "head": wb.add_format({**base, "bold": True, "align": "center", "bg_color": "#DDEBF7"}),
         "text": wb.add_format(base),
         "number": wb.add_format({**base, "num_format": "0.##", "align": "center"}),
-        "input": wb.add_format({**base, "num_format": "0.##", "locked": False, "bg_color": "#FFF2CC"}),
+        "input": wb.add_format(
+            {**base, "num_format": "0.##", "locked": False, "bg_color": "#FFF2CC"}
+        ),
         "input_text": wb.add_format({**base, "locked": False, "bg_color": "#FFF2CC"}),
         "bold": wb.add_format({**base, "bold": True, "num_format": "0.##", "align": "center"}),
     }
@@ -85,7 +89,12 @@ def _write_row(ws: Any, fmt: dict[str, Any], r: int, n: int, row: RecheckRow) ->
 
 
 def _write_totals(
-    ws: Any, fmt: dict[str, Any], last: int, self_total: float | None, grades: list[tuple[str, float]], self_grade: str
+    ws: Any,
+    fmt: dict[str, Any],
+    last: int,
+    self_total: float | None,
+    grades: list[tuple[str, float]],
+    self_grade: str,
 ) -> int:
     t = last + 1
     ws.merge_range(t, 0, t, COL["实际完成值"], "合计", fmt["bold"])

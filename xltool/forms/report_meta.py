@@ -20,7 +20,9 @@ from xltool.keys import key_id, sign
 REPORT_FORMAT = "xltool-report/1"
 CUSTOM_PART = "docProps/custom.xml"
 _CUSTOM_TYPE = "application/vnd.openxmlformats-officedocument.custom-properties+xml"
-_CUSTOM_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/custom-properties"
+_CUSTOM_REL = (
+    "http://schemas.openxmlformats.org/officeDocument/2006/relationships/custom-properties"
+)
 _FMTID = "{D5CDD505-2E9C-101B-9397-08002B2CF9AE}"
 _NS = "http://schemas.openxmlformats.org/officeDocument/2006/custom-properties"
 MAX_CUSTOM_BYTES = 1024 * 1024
@@ -72,9 +74,10 @@ def with_custom_properties(docx: bytes, props: dict[str, str]) -> bytes:
     """``docx`` with its custom properties replaced by ``props`` (each named ``xltool_…``):
     the part, its content type and the package relationship added when missing."""
     out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(docx)) as src, zipfile.ZipFile(
-        out, "w", zipfile.ZIP_DEFLATED
-    ) as dst:
+    with (
+        zipfile.ZipFile(io.BytesIO(docx)) as src,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst,
+    ):
         names = src.namelist()
         for name in names:
             if name == CUSTOM_PART:

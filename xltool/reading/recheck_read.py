@@ -21,7 +21,9 @@ from xltool.reading.sniff import sniff
 @dataclass
 class RecheckReturn:
     meta: dict[str, str] = field(default_factory=dict)
-    rows: dict[int, tuple[float | None, str]] = field(default_factory=dict)  # 序号 → (score, reason)
+    rows: dict[int, tuple[float | None, str]] = field(
+        default_factory=dict
+    )  # 序号 → (score, reason)
     problem: tuple[str, str] | None = None  # (zh, en)
     text_scores: list[int] = field(default_factory=list)  # 序号 of scores typed as words
 

@@ -104,7 +104,9 @@ def _compound(data: bytes, suffix: str) -> Finding:
     except Exception as exc:  # olefile raises plain errors on junk
         return _unreadable(f"OLE 复合文档已损坏（{type(exc).__name__}）", "a damaged OLE container")
     if "encryptedpackage" in streams or "encryptioninfo" in streams:
-        return _unreadable("文件设置了打开密码，请取消密码后重新报送", "the file is password-encrypted")
+        return _unreadable(
+            "文件设置了打开密码，请取消密码后重新报送", "the file is password-encrypted"
+        )
     shown = _LEGACY.get(suffix, _LEGACY[".doc"])
     return Finding("report-legacy-format", found=suffix or ".doc", context={"format": shown})
 
@@ -121,7 +123,9 @@ def _zip_problem(data: bytes, limits: Limits) -> Finding | None:
             return _as_report(problem)
         names = {i.filename for i in infos}
         if "mimetype" in names and b"opendocument.text" in zf.read("mimetype")[:100]:
-            return Finding("report-legacy-format", found="odt", context={"format": "ODF 文本（.odt）"})
+            return Finding(
+                "report-legacy-format", found="odt", context={"format": "ODF 文本（.odt）"}
+            )
         try:
             types = zf.read("[Content_Types].xml")[: 1024 * 1024]
             for info in infos:
@@ -152,7 +156,9 @@ def _decimals(num: str) -> int:
     return len(num.split(".")[1]) if "." in num else 0
 
 
-def _value(figure: Figure, num: str, unit: str, default_unit: str = "") -> tuple[float, float] | None:
+def _value(
+    figure: Figure, num: str, unit: str, default_unit: str = ""
+) -> tuple[float, float] | None:
     """(value, tolerance) of a number written with ``unit`` for ``figure``; None when the
     unit is not one the figure takes (a percentage is no amount)."""
     raw = float(num.replace(",", ""))
@@ -246,7 +252,9 @@ def table_figures(kind: ReportKind, rows: list[list[str]], where: str, unit: str
                 continue
             got = _value(figure, number[0], number[1], own_unit or unit)
             if got is not None:
-                shown = number[0] + (number[1] or own_unit or (unit if figure.kind == "amount" else ""))
+                shown = number[0] + (
+                    number[1] or own_unit or (unit if figure.kind == "amount" else "")
+                )
                 spot = f"{where}第{place[0]}行第{place[1]}列"
                 out.append(Stated(figure.key, label, got[0], shown, got[1], spot))
     return out
