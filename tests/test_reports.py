@@ -53,27 +53,36 @@ def typo(text: str) -> str:
     raise AssertionError(text)
 
 
-@pytest.fixture(scope="module")
-def round_(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    tmp = tmp_path_factory.mktemp("reports")
+def collected_round(tmp: Path, n: int, each: Any = None) -> dict[str, Any]:
+    """A campaign of ``n`` departments issued with their reports, each form filled in
+    (then handed to ``each``, when given) and collected."""
     key = tmp / "issuer.key"
     folder = tmp / "2025自评"
     run(
-        "campaign", "init", str(folder), "--roster", str(write_roster(tmp / "名单.xlsx", N)),
-        "--indicators", str(write_indicators(tmp / "指标.xlsx", N)), "--year", "2025",
+        "campaign", "init", str(folder), "--roster", str(write_roster(tmp / "名单.xlsx", n)),
+        "--indicators", str(write_indicators(tmp / "指标.xlsx", n)), "--year", "2025",
         "--deadline", "2025-03-31", "--with-report", "--key-file", str(key),
     )  # fmt: skip
     returns = tmp / "回收"
     returns.mkdir()
-    for i in range(1, N + 1):
+    for i in range(1, n + 1):
         src = next((folder / "issued").rglob(f"{code_of(i)}-*.xlsx"))
-        fill_openpyxl(src, returns / f"{code_of(i)}-{name_of(i)}.xlsx", i)
+        filled = fill_openpyxl(src, returns / f"{code_of(i)}-{name_of(i)}.xlsx", i)
+        if each is not None:
+            each(filled)
     c = ["--campaign", str(folder), "--key-file", str(key)]
     run("collect", str(returns), "--received-at", "2025-03-10", *c)
+    return {"tmp": tmp, "key": key, "folder": folder, "c": c, "returns": returns}
+
+
+@pytest.fixture(scope="module")
+def round_(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    made = collected_round(tmp_path_factory.mktemp("reports"), N)
+    returns = made.pop("returns")
     late = returns / "late"
     late.mkdir()
     shutil.move(returns / f"{code_of(8)}-{name_of(8)}.xlsx", late / "D08.xlsx")
-    return {"tmp": tmp, "key": key, "folder": folder, "c": c}
+    return made
 
 
 def issued_report(folder: Path, i: int) -> Path:

@@ -21,16 +21,13 @@ from xltool.round.reports_intake import take_report
 
 from .campaign_helpers import (
     code_of,
-    fill_openpyxl,
     name_of,
     names_of,
-    write_indicators,
-    write_roster,
 )
 from .conftest import ROOT
 from .libreoffice import SOFFICE, make_profile, needs_libreoffice
 from .report_helpers import fill_report, form_figures
-from .test_reports import docx_text, issued_report, run
+from .test_reports import collected_round, docx_text, issued_report, run
 
 pytestmark = [pytest.mark.libreoffice, needs_libreoffice]
 N = 4
@@ -58,28 +55,15 @@ def with_contacts(path: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def round_(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    tmp = tmp_path_factory.mktemp("reports-lo")
-    key = tmp / "issuer.key"
-    folder = tmp / "2025自评"
-    run(
-        "campaign", "init", str(folder), "--roster", str(write_roster(tmp / "名单.xlsx", N)),
-        "--indicators", str(write_indicators(tmp / "指标.xlsx", N)), "--year", "2025",
-        "--deadline", "2025-03-31", "--with-report", "--key-file", str(key),
-    )  # fmt: skip
-    returns = tmp / "回收"
-    returns.mkdir()
-    for i in range(1, N + 1):
-        src = next((folder / "issued").rglob(f"{code_of(i)}-*.xlsx"))
-        with_contacts(fill_openpyxl(src, returns / f"{code_of(i)}-{name_of(i)}.xlsx", i))
-    c = ["--campaign", str(folder), "--key-file", str(key)]
-    run("collect", str(returns), "--received-at", "2025-03-10", *c)
+    made = collected_round(tmp_path_factory.mktemp("reports-lo"), N, each=with_contacts)
+    tmp, key, folder = made["tmp"], made["key"], made["folder"]
     campaign = Campaign.find(folder)
     for i in (1, 2):
         path = fill_report(
             issued_report(folder, i), tmp / f"{code_of(i)}报告.docx", form_figures(i)
         )
         take_report(campaign, path, received_at="2025-03-11", key=campaign.key(key))
-    return {"tmp": tmp, "key": key, "folder": folder, "c": c}
+    return made
 
 
 def test_the_report_as_pdf_has_real_chinese_glyphs(round_: dict[str, Any]) -> None:
