@@ -345,3 +345,16 @@ def _path() -> type:
     from pathlib import Path
 
     return Path
+
+
+def say(zh: str, en: str, err: bool = False) -> None:
+    """One line in the chosen language, every control character in it made visible."""
+    from xltool.safeio import visible
+
+    click.echo(visible(zh if _lang() == "zh" else en), err=err)
+
+
+def notes_out(notes: list[tuple[str, str]]) -> None:
+    """What a run noticed, as (zh, en) pairs, on stderr."""
+    for zh, en in notes:
+        say(zh, en, err=True)

@@ -14,6 +14,7 @@ from xltool.cli.common import (
     I18nCommand,
     I18nGroup,
     key_option,
+    notes_out,
     progress,
     spec_options,
 )
@@ -98,15 +99,13 @@ def new(
     from xltool.forms.kinds import load_builtin, load_spec
     from xltool.keys import load_key
     from xltool.round.issue import issue_forms, plan_forms
-    from xltool.safeio import visible
 
     spec = load_spec(spec_file) if spec_file else load_builtin(kind or _data_kind(data_file))
     _one_way(department, roster)
     notes: list[tuple[str, str]] = []
     given = {"department": department, "year": year, "code": code, "roster": roster}
     forms = plan_forms(spec, indicators=indicators_file, data=data_file, notes=notes, **given)
-    for zh, en in notes:
-        click.echo(visible(zh if current_lang() == "zh" else en), err=True)
+    notes_out(notes)
     if output and len(forms) != 1:
         raise XltoolError(
             f"-o 只能指定一个文件，而要生成 {len(forms)} 份表；多份请用 --out 目录",

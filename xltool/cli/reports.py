@@ -17,16 +17,12 @@ from xltool.cli.common import (
     I18nGroup,
     campaign_option,
     key_option,
+    notes_out,
     open_campaign,
+    say,
 )
 from xltool.errors import XltoolError
 from xltool.i18n import current_lang, t
-
-
-def _say(zh: str, en: str, err: bool = False) -> None:
-    from xltool.safeio import visible
-
-    click.echo(visible(zh if current_lang() == "zh" else en), err=err)
 
 
 @click.command(cls=I18nCommand, context_settings=CONTEXT)
@@ -59,8 +55,7 @@ def report(
 
     c = open_campaign(campaign_dir)
     done = write_report(c, output, key=c.key(key_file), pdf=pdf, force=force)
-    for zh, en in done.notes:
-        _say(zh, en, err=True)
+    notes_out(done.notes)
     click.echo(t("wrote", path=visible(done.docx)))
     if done.pdf:
         click.echo(t("wrote", path=visible(done.pdf)))
@@ -136,10 +131,10 @@ def recheck_sample(
     drawn = recheck_sample(c, key=c.key(key_file), rate=_rate(rate), count=count, seed=_seed(seed),
                    must=musts, by=strata, weight=weight, force=force)  # fmt: skip
     m = drawn.method
-    _say(f"种子 {drawn.seed}：从 {m['population']} 张通过的表中抽取 {m['size']} 张",
+    say(f"种子 {drawn.seed}：从 {m['population']} 张通过的表中抽取 {m['size']} 张",
          f"seed {drawn.seed}: {m['size']} of {m['population']} passed forms sampled")  # fmt: skip
     for name, s in drawn.strata.items():
-        _say(
+        say(
             f"  {name}：{s['sampled']}/{s['population']}",
             f"  {name}: {s['sampled']}/{s['population']}",
         )

@@ -18,6 +18,7 @@ from xltool.cli.common import (
     campaign_option,
     jobs_option,
     key_option,
+    notes_out,
     open_campaign,
     open_ledger,
     progress,
@@ -25,13 +26,6 @@ from xltool.cli.common import (
 )
 from xltool.errors import XltoolError
 from xltool.i18n import current_lang, t
-
-
-def _lines(notes: list[tuple[str, str]]) -> None:
-    from xltool.safeio import visible
-
-    for zh, en in notes:
-        click.echo(visible(zh if current_lang() == "zh" else en), err=True)
 
 
 @click.group(cls=I18nGroup, context_settings=CONTEXT)
@@ -141,7 +135,7 @@ def campaign_init(
             notes=notes,
             progress=advance,
         )
-    _lines(notes)
+    notes_out(notes)
     if with_report:
         from xltool.round.reports_issue import issue_reports
 
@@ -205,7 +199,7 @@ def campaign_add(
     c = open_campaign(campaign_dir)
     notes: list[tuple[str, str]] = []
     added, updated = add(c, roster, c.key(key_file), notes, indicators, projects)
-    _lines(notes)
+    notes_out(notes)
     click.echo(t("campaign_added", added=len(added), updated=len(updated)))
 
 
@@ -259,7 +253,7 @@ def campaign_assign(
 
     c = open_campaign(campaign_dir)
     done = assign(c, which, target, key=c.key(key_file))
-    _lines(done.notes)
+    notes_out(done.notes)
     if done.moved:
         before = done.previous or ("未匹配" if current_lang() == "zh" else "unmatched")
         click.echo(visible(f"{done.file}: {before} → {done.code}"))

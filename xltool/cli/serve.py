@@ -17,15 +17,10 @@ from xltool.cli.common import (
     campaign_option,
     key_option,
     open_campaign,
+    say,
 )
 from xltool.errors import XltoolError
 from xltool.i18n import current_lang
-
-
-def _say(zh: str, en: str, err: bool = True) -> None:
-    from xltool.safeio import visible
-
-    click.echo(visible(zh if current_lang() == "zh" else en), err=err)
 
 
 @click.command(cls=I18nCommand, context_settings=CONTEXT)
@@ -95,21 +90,23 @@ def serve(
 
     configure_log()
     serve_app(app, host, port, ready=ready)
-    _say("xltool：已停止", "xltool: stopped")
+    say("xltool：已停止", "xltool: stopped", err=True)
 
 
 def _warn_open(host: str, portal_pages: bool) -> None:
-    _say(
+    say(
         f"注意：在 {host} 上监听。其他机器只能打开部门报送页面（/d/…），控制台只对本机开放。"
         "HTTPS 请交给反向代理（Caddy 或 nginx，见 docs/serve.md）。",
         f"note: listening on {host}. Other machines get the department pages (/d/…) only; "
         "the console answers this machine only. TLS belongs to a reverse proxy (Caddy or "
         "nginx: docs/serve.md).",
+        err=True,
     )
     if not portal_pages:
-        _say(
+        say(
             "未加 --portal：其他机器访问不到任何页面。",
             "without --portal, other machines get no page at all.",
+            err=True,
         )
 
 
@@ -193,7 +190,7 @@ def portal_revoke(codes: tuple[str, ...], campaign_dir: Path | None) -> None:
     c = open_campaign(campaign_dir)
     for code in codes:
         revoke_link(c, code)
-        _say(
+        say(
             f"{code}：原链接已作废，请用 xltool portal links 生成新链接",
             f"{code}: its links are void; xltool portal links gives the new one",
             err=False,
