@@ -407,19 +407,20 @@ def status(
         write_atomic(target, lambda h: render.write_xlsx(h, st, lang), force)
         click.echo(t("wrote", path=visible(target)))
         return
+    if department is None and fmt == "text" and output is None:
+        colour = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+        shown = render.status_text(st, lang, width=terminal_width(), wide=wide, colour=colour)
+        click.echo(shown, nl=False)
+        return
     from xltool.round.reports_intake import report_status
 
-    reports = report_status(c, lang)  # each department's 评价报告, when the round has any
+    # each department's 评价报告 (read only for the views that show them)
+    reports = report_status(c, lang, st)
     if department is not None:
         from xltool.render.status_forms import department_text
 
         code = c.department(department)["code"]
         click.echo(department_text(st, code, lang, reports.get(code)), nl=False)
-        return
-    if fmt == "text" and output is None:
-        colour = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
-        shown = render.status_text(st, lang, width=terminal_width(), wide=wide, colour=colour)
-        click.echo(shown, nl=False)
         return
     _status_out(st, lang, fmt, output, force, reports)
 

@@ -29,7 +29,7 @@ from xltool.round.folder import Campaign, now_iso, read_json, safe_name, write_j
 from xltool.round.matching import Matcher
 from xltool.round.rebuild import open_ledger
 from xltool.round.reports_issue import issued_reports
-from xltool.round.status import campaign_status
+from xltool.round.status import CampaignStatus, campaign_status
 from xltool.safeio import OutputExists, read_input, shown_path, write_atomic
 
 REPORTS_DIR = "reports"
@@ -200,10 +200,13 @@ def dept_form(d: Any) -> tuple[str | None, Any]:
     return (own.status, own.current) if own is not None else (None, None)
 
 
-def passed_totals(campaign: Campaign, ledger: Any) -> dict[str, tuple[str, dict[str, Any]]]:
-    """Each department's own form's current return, when it passed: code → (file, totals)."""
+def passed_totals(
+    campaign: Campaign, ledger: Any, status: CampaignStatus | None = None
+) -> dict[str, tuple[str, dict[str, Any]]]:
+    """Each department's own form's current return, when it passed: code → (file, totals)
+    (from ``status`` when the caller has it, else computed)."""
     out = {}
-    for d in campaign_status(campaign, ledger).departments:
+    for d in (status or campaign_status(campaign, ledger)).departments:
         status, current = dept_form(d)
         if status == "passed" and current is not None:
             out[d.code] = (current.file, current.totals or {})
@@ -286,7 +289,11 @@ def stored_reports(campaign: Campaign) -> list[dict[str, Any]]:
 
 
 def judge_reports(
-    campaign: Campaign, docs: list[dict[str, Any]] | None = None, *, key: bytes | None = None
+    campaign: Campaign,
+    docs: list[dict[str, Any]] | None = None,
+    *,
+    key: bytes | None = None,
+    status: CampaignStatus | None = None,
 ) -> list[ReportState]:
     """Each stored report (``docs``, all by default) read, matched and held against its
     department's current passed form, as things stand now."""
@@ -299,7 +306,7 @@ def judge_reports(
     out = []
     with open_ledger(campaign) as ledger:
         matcher = Matcher(campaign, ledger)
-        passed = passed_totals(campaign, ledger)
+        passed = passed_totals(campaign, ledger, status)
     for doc in docs:
         reading = read_report(
             reports_dir(campaign) / doc["file"], form_kind, name=doc["original_name"]
@@ -314,19 +321,23 @@ def judge_reports(
     return out
 
 
-def current_reports(campaign: Campaign, *, key: bytes | None = None) -> dict[str, ReportState]:
+def current_reports(
+    campaign: Campaign, *, key: bytes | None = None, status: CampaignStatus | None = None
+) -> dict[str, ReportState]:
     """Each department's latest report (by received time), judged as things stand."""
     out: dict[str, ReportState] = {}
-    for state in judge_reports(campaign, key=key):
+    for state in judge_reports(campaign, key=key, status=status):
         if state.code is not None:
             out[state.code] = state  # oldest first: the latest stays
     return out
 
 
-def report_status(campaign: Campaign, lang: str = "zh") -> dict[str, dict[str, Any]]:
+def report_status(
+    campaign: Campaign, lang: str = "zh", status: CampaignStatus | None = None
+) -> dict[str, dict[str, Any]]:
     """Each department's latest report as ``status`` shows it (none read when the round
     has no report): its file, when it came, whether it agrees with the form, and the
-    findings in ``lang``."""
+    findings in ``lang``. ``status``: the campaign's status, when the caller has it."""
     if not stored_reports(campaign):
         return {}
     return {
@@ -337,5 +348,5 @@ def report_status(campaign: Campaign, lang: str = "zh") -> dict[str, dict[str, A
             "held_against": state.against,
             "findings": [f.message(lang) for f in state.findings],
         }
-        for code, state in current_reports(campaign).items()
+        for code, state in current_reports(campaign, status=status).items()
     }

@@ -94,7 +94,8 @@ def department_view(state: WebState, code: str, link: bool = True) -> dict[str, 
     """A department's page as data (blocking), or None for a code not in the campaign."""
     c, lang = state.campaign, state.lang
     with open_ledger(c) as ledger:
-        doc = campaign_status(c, ledger).to_json(lang)
+        st = campaign_status(c, ledger)
+        doc = st.to_json(lang)
         issued = [dict(r) for r in ledger.issued() if r["code"] == code]
         returns = [r for r in ledger.returns() if r.code == code]
     d = next((x for x in doc["departments"] if x["code"] == code), None)
@@ -112,7 +113,7 @@ def department_view(state: WebState, code: str, link: bool = True) -> dict[str, 
         "returns": [_return(r, zone, lang, current) for r in reversed(returns)],
         "findings": findings_of(next((r for r in returns if r.sha256 == current), None)),
         "link": _link(state, code) if link else None,
-        "report": report_status(c, lang).get(code),
+        "report": report_status(c, lang, st).get(code),
     }
 
 
