@@ -16,6 +16,7 @@ from xltool.errors import XltoolError
 from xltool.round.assign import assign
 from xltool.web.state import (
     WebState,
+    console_form,
     console_refused,
     csrf_refused,
     error,
@@ -23,7 +24,7 @@ from xltool.web.state import (
     state_of,
     wants_fragment,
 )
-from xltool.web.uploads import Refused, Taken, items_of, read_fields, read_uploads, take_in
+from xltool.web.uploads import Refused, Taken, items_of, read_uploads, take_in
 from xltool.web.verdicts import refused_lines, verdicts
 
 SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -84,16 +85,9 @@ async def upload(request: Request) -> Response:
 
 async def assign_one(request: Request) -> Response:
     """An unmatched (or any) stored return moved to a department by hand."""
-    refused = console_refused(request)
-    if refused is not None:
-        return refused
-    try:
-        fields = await read_fields(request)
-    except Refused as exc:
-        return error(request, exc.status, exc.key)
-    refused = csrf_refused(request, fields)
-    if refused is not None:
-        return refused
+    fields = await console_form(request)
+    if isinstance(fields, Response):
+        return fields
     state = state_of(request)
     sha, code = fields.get("sha256", ""), fields.get("code", "")
     codes = {d["code"] for d in state.campaign.departments()}

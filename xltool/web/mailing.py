@@ -17,8 +17,7 @@ from xltool.mail.jobs import Delivery
 from xltool.mail.round import REMINDABLE, remind, send
 from xltool.mail.settings import PASSWORD_ENV, mail_settings
 from xltool.round.status import DELIVERY, STATUSES
-from xltool.web.state import WebState, console_refused, csrf_refused, error, state_of
-from xltool.web.uploads import Refused, read_fields
+from xltool.web.state import WebState, console_form, console_refused, state_of
 
 KINDS = {
     "issue": ("发表", "form"),
@@ -96,16 +95,9 @@ async def mail_page(request: Request) -> Response:
 
 
 async def _posted(request: Request, dry_run: bool) -> Response:
-    refused = console_refused(request)
-    if refused is not None:
-        return refused
-    try:
-        fields = await read_fields(request)
-    except Refused as exc:
-        return error(request, exc.status, exc.key)
-    refused = csrf_refused(request, fields)
-    if refused is not None:
-        return refused
+    fields = await console_form(request)
+    if isinstance(fields, Response):
+        return fields
     state, choice = state_of(request), _choice(fields)
     try:
         deliveries = await run_in_threadpool(run_mail, state, choice, dry_run)

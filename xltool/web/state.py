@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -18,7 +19,7 @@ from xltool.round.status import campaign_status
 from xltool.web.auth import ConsoleAuth, csrf_ok, loopback
 from xltool.web.render import Pages
 from xltool.web.texts import text
-from xltool.web.uploads import HourlyLimit, UploadLimits
+from xltool.web.uploads import HourlyLimit, Refused, UploadLimits, read_fields
 
 
 @dataclass
@@ -87,3 +88,16 @@ def csrf_refused(request: Request, fields: Mapping[str, Any]) -> Response | None
     if not csrf_ok(request, state_of(request).auth.csrf, fields.get("csrf")):
         return error(request, 403)
     return None
+
+
+async def console_form(request: Request) -> FormData | Response:
+    """A console POST's fields: the response that refuses it instead when the client is
+    not the console's, the body is over its bound, or the CSRF token is wrong."""
+    refused = console_refused(request)
+    if refused is not None:
+        return refused
+    try:
+        fields = await read_fields(request)
+    except Refused as exc:
+        return error(request, exc.status, exc.key)
+    return csrf_refused(request, fields) or fields
