@@ -57,7 +57,7 @@ def roll_up_campaign(
     with open_ledger(campaign) as ledger:
         st = campaign_status(campaign, ledger)
     wanted = [f for d in st.departments for f in d.forms if f.current]
-    paths = [campaign.inbox / f.current.file for f in wanted if f.current]
+    stored = [(campaign.inbox / f.current.file, f.current.sha256) for f in wanted if f.current]
     key = key or campaign.key()
 
     def verify(missing: list[Path]) -> list[FileResult]:
@@ -68,7 +68,7 @@ def roll_up_campaign(
             )  # fmt: skip
 
     # what collect found of each return, kept in results/; only the rest verified again
-    results = results_of(campaign, paths, key, verify)
+    results = results_of(campaign, stored, key, verify)
     by_form = {f.ref.id: r for f, r in zip(wanted, results, strict=True)}
     own = [r for f, r in zip(wanted, results, strict=True) if f.ref.role == DEPT]
     rows = [

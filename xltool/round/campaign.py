@@ -198,11 +198,8 @@ def _plan(
 ) -> list[Plan]:
     """What to issue for these departments and projects, in the round's order."""
     wanted = {d.code for d in departments}
-    refs = [
-        r
-        for r in campaign.forms()
-        if r.department in wanted or r.project in {p.code for p in projects}
-    ]
+    listed = {p.code for p in projects}
+    refs = [r for r in campaign.forms() if r.department in wanted or r.project in listed]
     by_code = {d.code: d for d in departments}
     by_project = {p.code: p for p in projects}
     out = []

@@ -67,27 +67,19 @@ def _result(doc: dict[str, Any]) -> FileResult:
 
 
 def results_of(
-    campaign: Campaign, paths: list[Path], key: bytes | None, verify: Any
+    campaign: Campaign, stored: list[tuple[Path, str]], key: bytes | None, verify: Any
 ) -> list[FileResult]:
-    """Each stored return's result: the kept one, else ``verify(missing paths)``, whose
-    results are kept for next time. In the order of ``paths``."""
+    """Each stored return's result (``stored``: its path in inbox/ and its sha256, as the
+    ledger has them): the kept one, else ``verify(missing paths)``, whose results are
+    kept for next time. In the order given."""
     now = stamp(campaign, key)
-    found = {p: kept(campaign, _sha(p), now) for p in paths}
-    for p, r in found.items():
+    found = {path: kept(campaign, sha, now) for path, sha in stored}
+    for path, r in found.items():
         if r is not None:
-            r.path = str(p)  # where the return is now (the folder may have moved)
-    missing = [p for p, r in found.items() if r is None]
+            r.path = str(path)  # where the return is now (the folder may have moved)
+    missing = [path for path, r in found.items() if r is None]
     if missing:
         fresh = verify(missing)
         keep(campaign, fresh, key)
         found.update(dict(zip(missing, fresh, strict=True)))
-    return [found[p] for p in paths]  # type: ignore[misc]
-
-
-def _sha(path: Path) -> str:
-    """A stored return's sha256: its name in inbox/ starts with it (16 hex digits) and its
-    sidecar holds it whole."""
-    try:
-        return str(read_json(path.with_name(path.name + ".json"))["sha256"])
-    except (OSError, ValueError, KeyError):
-        return ""
+    return [found[path] for path, _sha in stored]  # type: ignore[misc]

@@ -239,9 +239,14 @@ def campaign_status(
     for row in ledger.issued():
         issued.setdefault(row["code"], row["issued_at"])
     delivery, reminded = delivery_of(ledger), last_reminders(ledger)
-    forms = _forms_by_department(campaign, ledger, returns, late)
+    departments = ledger.departments()
+    exempt = {d["code"] for d in departments if d["exempt_reason"]}
+    forms = _forms_by_department(campaign, ledger, returns, late, exempt)
+    by_code: dict[str | None, list[ReturnRow]] = {}
+    for r in returns:
+        by_code.setdefault(r.code, []).append(r)
     out = []
-    for d in ledger.departments():
+    for d in departments:
         mine = forms.get(d["code"], [])
         own = next((f for f in mine if f.ref.role == DEPT), None)
         out.append(
@@ -252,7 +257,7 @@ def campaign_status(
                 emails=json.loads(d["emails"] or "[]"),
                 status=_worst(mine, d["exempt_reason"]),
                 issued_at=issued.get(d["code"]),
-                returns=[r for r in returns if r.code == d["code"]],
+                returns=by_code.get(d["code"], []),
                 current=own.current if own else None,
                 last_passed=own.last_passed if own else None,
                 exempt_reason=d["exempt_reason"],
@@ -265,14 +270,17 @@ def campaign_status(
 
 
 def _forms_by_department(
-    campaign: Campaign, ledger: Ledger, returns: list[ReturnRow], late: bool
+    campaign: Campaign,
+    ledger: Ledger,
+    returns: list[ReturnRow],
+    late: bool,
+    exempt_departments: set[str],
 ) -> dict[str, list[FormStatus]]:
     by_form: dict[str, list[ReturnRow]] = {}
     for r in returns:
         if r.form_id:
             by_form.setdefault(r.form_id, []).append(r)
     kinds = campaign.kinds
-    exempt_departments = {d["code"] for d in ledger.departments() if d["exempt_reason"]}
     out: dict[str, list[FormStatus]] = {}
     for row in ledger.forms():
         ref = FormRef(row["code"], row["role"], row["project_code"], row["project_name"])
