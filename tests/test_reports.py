@@ -437,3 +437,23 @@ def test_the_console_shows_a_departments_report_and_its_mismatches(
         page = web.get(f"/dept/{code_of(2)}").text
     assert "评价报告" in page and "与自评表不符" in page
     assert page.count("<li>") >= 2  # each mismatch listed
+
+
+def test_a_report_dated_year_9999_is_taken_with_its_time_set_aside(
+    round_: dict[str, Any], tmp_path: Path
+) -> None:
+    """The same receive time rules as for workbooks (a message dated 9999 used to end
+    the run with OverflowError here)."""
+    campaign = Campaign.find(round_["folder"])
+    figures = form_figures(4)
+    report = fill_report(issued_report(round_["folder"], 4), tmp_path / "D04报告.docx", figures)
+    outcome = take_report(
+        campaign, report.read_bytes(), original_name="D04报告-再报.docx",
+        received_at="9999-12-31T23:00:00-05:00", key=campaign.key(round_["key"]),
+    )  # fmt: skip
+    assert outcome.code == code_of(4)
+    sidecar = json.loads(
+        (campaign.root / "inbox" / "reports" / f"{outcome.stored}.json").read_text("utf-8")
+    )
+    assert sidecar["received_at_source"] == "recorded"
+    assert sidecar["received_at_set_aside"]["value"].startswith("9999-12-31")

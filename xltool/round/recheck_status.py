@@ -16,8 +16,8 @@ from xltool.keys import check as check_signature
 from xltool.reading.recheck_read import RecheckReturn, read_recheck
 from xltool.round.folder import Campaign, now_iso, read_json, safe_name, write_json
 from xltool.round.passed_forms import spec_of
+from xltool.round.received import utc_iso
 from xltool.round.recheck import load_sample, recheck_folder
-from xltool.round.reports_intake import utc_iso
 from xltool.safeio import OutputExists, shown_path, write_atomic
 
 THRESHOLD = 10.0

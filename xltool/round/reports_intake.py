@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,21 +27,12 @@ from xltool.reading.report_docx import REPORT_SUFFIXES, ReportReading, read_repo
 from xltool.round.folder import Campaign, now_iso, read_json, safe_name, write_json
 from xltool.round.matching import Matcher
 from xltool.round.rebuild import open_ledger
+from xltool.round.received import received
 from xltool.round.reports_issue import issued_reports
 from xltool.round.status import CampaignStatus, campaign_status
 from xltool.safeio import OutputExists, read_input, shown_path, write_atomic
 
 REPORTS_DIR = "reports"
-
-
-def utc_iso(text: str, zone: str) -> str:
-    """A time as ISO 8601 in UTC; a date or a time without an offset is in ``zone``."""
-    from zoneinfo import ZoneInfo
-
-    when = datetime.fromisoformat(text)
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=ZoneInfo(zone))
-    return when.astimezone(UTC).isoformat(timespec="seconds")
 
 
 def reports_dir(campaign: Campaign) -> Path:
@@ -134,24 +124,22 @@ def store_report(
         return read_json(sidecar), False
     with contextlib.suppress(OutputExists):
         write_atomic(target, lambda h: h.write(data))
-    if received_at:
-        when, how = utc_iso(received_at, campaign.zone), "given"
-    elif mtime is not None:
-        when, how = datetime.fromtimestamp(mtime, UTC).isoformat(timespec="seconds"), "mtime"
-    else:
-        when, how = now_iso(), "recorded"
+    # the same receive time as a workbook's: an implausible one set aside, never a crash
+    got = received([("given", received_at), ("mtime", mtime)], campaign.zone)
     doc = {
         "kind": "report",
         "sha256": sha,
         "file": name,
         "original_name": original_name,
-        "received_at": when,
-        "received_at_source": how,
+        "received_at": got.at,
+        "received_at_source": got.source,
         "recorded_at": now_iso(),
         "source": shown_path(source or original_name),
         "sender": sender,
         "assigned": assigned,
     }
+    if got.set_aside:
+        doc["received_at_set_aside"] = got.set_aside
     try:
         write_json(sidecar, doc, force=False)
     except OutputExists:
