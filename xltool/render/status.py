@@ -66,7 +66,7 @@ def _cells(st: CampaignStatus, d: DepartmentStatus, lang: str) -> list[Any]:
         d.label(lang),
         (d.issued_at or "")[:10],
         len(d.returns),
-        _local(st, last.received_at) if (last := cur or _latest(d)) else "",
+        local_time(st, last.received_at) if (last := cur or _latest(d)) else "",
         ("是" if lang == "zh" else "yes") if st.late(cur) else "",
         MATCHED[lang].get(cur.matched_by or "", "") if cur else "",
         cur.errors if cur else "",
@@ -75,7 +75,7 @@ def _cells(st: CampaignStatus, d: DepartmentStatus, lang: str) -> list[Any]:
         cur.score if cur and cur.score is not None else "",
         (d.last_passed.original_name or d.last_passed.file) if d.last_passed else "",
         _delivery(d.delivery, lang),
-        _local(st, d.last_reminder) if d.last_reminder else "",
+        local_time(st, d.last_reminder) if d.last_reminder else "",
         forms_cell(d, lang),
     ]
 
@@ -90,10 +90,6 @@ def _delivery(code: str, lang: str) -> str:
 
     zh, en = DELIVERY[code]
     return zh if lang == "zh" else en
-
-
-def _local(st: CampaignStatus, when: str) -> str:
-    return local_time(st, when)
 
 
 def counts_line(st: CampaignStatus, lang: str) -> str:

@@ -49,11 +49,11 @@ def plan_for(
     return Plan(ref, spec, form)
 
 
-def department_folder(campaign: Campaign, code: str, name: str | None = None) -> str:
-    """The folder of a department's forms within issued/ ("" in a department-only round)."""
+def department_folder(campaign: Campaign, code: str, name: str) -> str:
+    """The folder of department ``code`` (named ``name``) within issued/ ("" in a
+    department-only round)."""
     if PROJECT not in campaign.roles:
         return ""
-    name = name if name is not None else campaign.department(code)["department"]
     return safe_stem(f"{code}-{name}", fallback=code)
 
 
