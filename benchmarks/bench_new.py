@@ -15,13 +15,15 @@ import json
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import xlsxwriter
 
+from xltool.forms.cells import a1
 from xltool.forms.kinds import load_builtin
 from xltool.forms.layout import compute_layout, plan_groups
 from xltool.forms.model import FormData
-from xltool.forms.rules import ordered_rules
+from xltool.forms.rules import IndicatorScore, ordered_rules, scored_by_formula
 from xltool.round.issue import issue_forms, plan_forms
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,26 +60,42 @@ def bare_loop(forms: list[FormData], out: Path) -> None:
     spec = load_builtin("dept-overall")
     rules = ordered_rules(spec)
     for i, form in enumerate(forms):
-        layout = compute_layout(spec, plan_groups(spec, form.indicators))
-        wb = xlsxwriter.Workbook(
-            out / f"{i}.xlsx", {"strings_to_formulas": False, "in_memory": True}
-        )
-        ws = wb.add_worksheet(spec.sheet)
-        for label in layout.labels:
-            ws.write_string(label.area.row, label.area.col, label.text)
-        for name, area in layout.fields.items():
-            value = form.fields.get(name)
-            if value is not None:
-                ws.write(area.row, area.col, value)
-        for rule in rules:
-            area = layout.fields[rule.target]
-            ws.write_formula(area.row, area.col, "=" + rule.formula(layout.address))
-        for group in layout.groups:
-            for r, row in enumerate(group.rows, start=group.first):
-                for key, col in layout.columns.items():
-                    if row.get(key) is not None:
-                        ws.write(r, col, row[key])
-        wb.close()
+        bare_form(spec, form, rules, out / f"{i}.xlsx")
+
+
+def bare_form(spec: Any, form: FormData, rules: list[Any], path: Path) -> None:
+    """One form written plain: its labels, entries and rule formulas, its indicator rows'
+    values, and a formula-scored row's formula text; no formats, validations, names,
+    metadata or protection (also the baseline of bench_round.py)."""
+    layout = compute_layout(spec, plan_groups(spec, form.indicators))
+    wb = xlsxwriter.Workbook(path, {"strings_to_formulas": False, "in_memory": True})
+    ws = wb.add_worksheet(spec.sheet)
+    for label in layout.labels:
+        ws.write_string(label.area.row, label.area.col, label.text)
+    for name, area in layout.fields.items():
+        value = form.fields.get(name)
+        if value is not None:
+            ws.write(area.row, area.col, value)
+    for rule in rules:
+        area = layout.fields[rule.target]
+        formula = rule.formula(layout.address)
+        if formula is not None:  # a constant of the template is a field's value
+            ws.write_formula(area.row, area.col, "=" + formula)
+    _bare_rows(ws, spec, layout)
+    wb.close()
+
+
+def _bare_rows(ws: Any, spec: Any, layout: Any) -> None:
+    """The indicator rows' values, and a formula-scored row's formula text."""
+    score, columns = IndicatorScore(), layout.columns
+    for group in layout.groups:
+        for r, row in enumerate(group.rows, start=group.first):
+            for key, col in columns.items():
+                if row.get(key) is not None:
+                    ws.write(r, col, row[key])
+            if "score" in columns and scored_by_formula(spec, row):
+                text = score.formula(lambda k, r=r: a1(r, columns[k]))
+                ws.write_formula(r, columns["score"], "=" + text)
 
 
 def main() -> None:

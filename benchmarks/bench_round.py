@@ -42,10 +42,10 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import xlsxwriter
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the round's inputs as the tests make them
+
+from bench_new import bare_form  # noqa: E402
 
 from tests.campaign_helpers import (  # noqa: E402
     code_of,
@@ -58,10 +58,8 @@ from tests.project_round import (  # noqa: E402
     write_project_indicators,
     write_projects,
 )
-from xltool.forms.cells import a1  # noqa: E402
-from xltool.forms.layout import compute_layout, plan_groups  # noqa: E402
 from xltool.forms.model import FormData  # noqa: E402
-from xltool.forms.rules import IndicatorScore, ordered_rules, scored_by_formula  # noqa: E402
+from xltool.forms.rules import ordered_rules  # noqa: E402
 from xltool.forms.write import IssueInfo, write_form  # noqa: E402
 from xltool.keys import load_key  # noqa: E402
 from xltool.round.campaign import _from_doc, _tables  # noqa: E402
@@ -140,39 +138,7 @@ def bare_loop(plans: list[Any], out: Path, folders: list[str]) -> None:
     for i, (plan, folder) in enumerate(zip(plans, folders, strict=True)):
         if plan.spec.kind not in rules:
             rules[plan.spec.kind] = ordered_rules(plan.spec)
-        _bare_one(plan.spec, plan.form, rules[plan.spec.kind], out / folder / f"{i}.xlsx")
-
-
-def _bare_one(spec: Any, form: FormData, rules: list[Any], path: Path) -> None:
-    layout = compute_layout(spec, plan_groups(spec, form.indicators))
-    wb = xlsxwriter.Workbook(path, {"strings_to_formulas": False, "in_memory": True})
-    ws = wb.add_worksheet(spec.sheet)
-    for label in layout.labels:
-        ws.write_string(label.area.row, label.area.col, label.text)
-    for name, area in layout.fields.items():
-        value = form.fields.get(name)
-        if value is not None:
-            ws.write(area.row, area.col, value)
-    for rule in rules:
-        area = layout.fields[rule.target]
-        formula = rule.formula(layout.address)
-        if formula is not None:  # a constant of the template is a field's value
-            ws.write_formula(area.row, area.col, "=" + formula)
-    _bare_rows(ws, spec, layout)
-    wb.close()
-
-
-def _bare_rows(ws: Any, spec: Any, layout: Any) -> None:
-    """The indicator rows' values, and a scored row's formula text."""
-    score, columns = IndicatorScore(), layout.columns
-    for group in layout.groups:
-        for r, row in enumerate(group.rows, start=group.first):
-            for key, col in columns.items():
-                if row.get(key) is not None:
-                    ws.write(r, col, row[key])
-            if "score" in columns and scored_by_formula(spec, row):
-                text = score.formula(lambda k, r=r: a1(r, columns[k]))
-                ws.write_formula(r, columns["score"], "=" + text)
+        bare_form(plan.spec, plan.form, rules[plan.spec.kind], out / folder / f"{i}.xlsx")
 
 
 # --- (b) the returns -----------------------------------------------------------------
@@ -288,7 +254,10 @@ def issuing(tmp: Path, env: dict[str, str], init_args: list[str], repeat: int) -
     plans = planned(campaign)
     total = len(plans)
     assert len(list(campaign.issued_dir.rglob("*.xlsx"))) == total
-    folders = [department_folder(campaign, p.ref.department) for p, _ in plans]
+    names = {d["code"]: d["department"] for d in campaign.departments()}
+    folders = [
+        department_folder(campaign, p.ref.department, names[p.ref.department]) for p, _ in plans
+    ]
     bare = []
     for _ in range(repeat):
         bare.append(timed(lambda: bare_loop([p for p, _ in plans], tmp / "bare", folders)))
