@@ -730,7 +730,7 @@ def test_serve_on_another_address_warns_and_a_taken_port_is_a_usage_error(
 def test_twenty_uploads_at_once_beside_a_collect(tmp_path: Path) -> None:
     """Every file recorded exactly once, and the status what collecting the same files by
     the command line alone gives."""
-    import httpx
+    import httpx2 as httpx  # the test extra's HTTP client (Starlette's test client uses it too)
 
     campaign, key = make_campaign(tmp_path / "a", 30)
     files = tmp_path / "files"
