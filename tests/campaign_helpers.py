@@ -1,7 +1,7 @@
 """Rosters, indicators and filled returns for the campaign tests, made as a bureau and
 its departments would: an XLSX roster with a title row and contacts, per-department
 indicator rows, and forms filled in by defined names (through openpyxl, or as UNO
-actions for a real LibreOffice)."""
+actions for a real LibreOffice); and the CLI run in process."""
 
 from __future__ import annotations
 
@@ -9,7 +9,23 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
+from click.testing import CliRunner
 from openpyxl.utils.cell import coordinate_from_string, get_column_letter
+
+from xltool.cli import main
+
+
+def run_cli(*args: str, code: int | None = 0) -> Any:
+    """``xltool *args`` in process: no traceback, no exception but SystemExit, and the
+    exit code ``code`` (unless None)."""
+    result = CliRunner().invoke(main, list(args))
+    assert "Traceback" not in result.output, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(
+        result.exception
+    )
+    if code is not None:
+        assert result.exit_code == code, (args, result.output)
+    return result
 
 
 def code_of(i: int) -> str:

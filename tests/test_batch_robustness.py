@@ -35,7 +35,7 @@ from xltool.round.collect import collect
 from xltool.round.folder import Campaign
 from xltool.round.intake import Item
 
-from .campaign_helpers import code_of, fill_openpyxl, write_indicators, write_roster
+from .campaign_helpers import code_of, fill_openpyxl, run_cli, write_indicators, write_roster
 from .mailservers import PASSWORD, USER, needs_dovecot
 
 N = 3
@@ -75,14 +75,7 @@ def c(base: dict[str, Any], tmp_path: Path) -> Path:
 
 def run(base: dict[str, Any], folder: Path, *args: str, code: int | None) -> Any:
     key = [] if args[0] == "status" else ["--key-file", str(base["key_file"])]
-    result = CliRunner().invoke(main, [*args, "--campaign", str(folder), *key])
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(
-        result.exception
-    )
-    assert "Traceback" not in result.output, result.output
-    if code is not None:
-        assert result.exit_code == code, result.output
-    return result
+    return run_cli(*args, "--campaign", str(folder), *key, code=code)
 
 
 def collect_lines(base: dict[str, Any], folder: Path, *paths: Path | str, code: int) -> list[str]:

@@ -10,27 +10,13 @@ from typing import Any
 
 import openpyxl
 import pytest
-from click.testing import CliRunner
 
-from xltool.cli import main
-
-from .campaign_helpers import code_of, fill, name_of, write_indicators, write_roster
+from .campaign_helpers import code_of, fill, name_of, run_cli, write_indicators, write_roster
 from .conftest import SAMPLES
 from .libreoffice import needs_uno, recalc_convert, uno_batch
 
 N = 30
 pytestmark = [pytest.mark.libreoffice, needs_uno]
-
-
-def run(*args: str, code: int | None = 0) -> Any:
-    result = CliRunner().invoke(main, list(args))
-    assert "Traceback" not in result.output, result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(
-        result.exception
-    )
-    if code is not None:
-        assert result.exit_code == code, (args, result.output)
-    return result
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +26,7 @@ def round_(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     roster = write_roster(tmp / "名单.xlsx", N)
     indicators = write_indicators(tmp / "指标.xlsx", N)
     folder = tmp / "2025自评"
-    out = run(
+    out = run_cli(
         "campaign", "init", str(folder), "--roster", str(roster), "--indicators", str(indicators),
         "--year", "2025", "--deadline", "2025-03-31", "--key-file", str(key),
     )  # fmt: skip
@@ -93,20 +79,22 @@ def round_(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
     c = ["--campaign", str(folder), "--key-file", str(key)]
     results = {
-        "zip": run("collect", str(tmp / "三个部门.zip"), "--received-at", "2025-03-05", *c),
-        "batch1": run("collect", str(batch1), "--received-at", "2025-03-10", *c, code=1),
-        "fixed": run(
+        "zip": run_cli("collect", str(tmp / "三个部门.zip"), "--received-at", "2025-03-05", *c),
+        "batch1": run_cli("collect", str(batch1), "--received-at", "2025-03-10", *c, code=1),
+        "fixed": run_cli(
             "collect", str(made / "D19-第19局-改.xlsx"), "--received-at", "2025-03-20", *c
         ),
-        "late": run(
+        "late": run_cli(
             "collect", str(made / "D24-第24局.xlsx"), "--received-at", "2025-04-02T09:30", *c
         ),
-        "other": run("collect", str(other), "--received-at", "2025-03-15", *c, code=1),
-        "hand": run("collect", str(hand), "--department", "D25", "--received-at", "2025-03-15", *c),
-        "again": run("collect", str(batch1), *c),  # the same bytes: nothing new, exit 0
+        "other": run_cli("collect", str(other), "--received-at", "2025-03-15", *c, code=1),
+        "hand": run_cli(
+            "collect", str(hand), "--department", "D25", "--received-at", "2025-03-15", *c
+        ),
+        "again": run_cli("collect", str(batch1), *c),  # the same bytes: nothing new, exit 0
     }
-    run("campaign", "exempt", "D23", "--reason", "机构已撤并", "--campaign", str(folder))
-    status = json.loads(run("status", "--format", "json", "--campaign", str(folder)).output)
+    run_cli("campaign", "exempt", "D23", "--reason", "机构已撤并", "--campaign", str(folder))
+    status = json.loads(run_cli("status", "--format", "json", "--campaign", str(folder)).output)
     return {
         "folder": folder,
         "key": key,
@@ -189,7 +177,7 @@ def test_summary_rolls_up_the_current_returns_and_libreoffice_agrees(
     round_: dict[str, Any],
 ) -> None:
     folder, key = round_["folder"], round_["key"]
-    run("summary", "--campaign", str(folder), "--key-file", str(key))
+    run_cli("summary", "--campaign", str(folder), "--key-file", str(key))
     path = folder / "汇总.xlsx"
     wb = openpyxl.load_workbook(path)
     ws = wb["汇总"]
@@ -217,10 +205,10 @@ def test_summary_rolls_up_the_current_returns_and_libreoffice_agrees(
 def test_status_as_csv_and_xlsx(round_: dict[str, Any]) -> None:
     folder = round_["folder"]
     csv_out = round_["tmp"] / "status.csv"
-    run("status", "--format", "csv", "-o", str(csv_out), "--campaign", str(folder))
+    run_cli("status", "--format", "csv", "-o", str(csv_out), "--campaign", str(folder))
     raw = csv_out.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf") and "逾期未报送" in raw.decode("utf-8-sig")
-    run("status", "--format", "xlsx", "--campaign", str(folder))
+    run_cli("status", "--format", "xlsx", "--campaign", str(folder))
     ws = openpyxl.load_workbook(folder / "报送进度.xlsx")["报送进度"]
     assert ws["A4"].value == "部门编码" and ws.max_row == 4 + N
     # one A4 landscape page wide (fitToWidth 1 is the default XlsxWriter leaves out)

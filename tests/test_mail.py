@@ -13,31 +13,26 @@ from typing import Any
 
 import pytest
 import yaml
-from click.testing import CliRunner
-
-from xltool.cli import main
 
 from . import mailmaker
-from .campaign_helpers import code_of, fill, fill_openpyxl, name_of, write_indicators, write_roster
+from .campaign_helpers import (
+    code_of,
+    fill,
+    fill_openpyxl,
+    name_of,
+    run_cli,
+    write_indicators,
+    write_roster,
+)
 from .libreoffice import SOFFICE, UNO_PYTHON, uno_batch
 from .mailservers import PASSWORD, USER, needs_dovecot
 
 BUREAU = "jxk@czj.example.cn"
 
 
-def invoke(*args: str, code: int | None = 0) -> Any:
-    result = CliRunner().invoke(main, list(args))
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(
-        result.exception
-    )
-    if code is not None:
-        assert result.exit_code == code, (args, result.output)
-    return result
-
-
 def campaign(tmp: Path, n: int, smtp: Any, imap: Any | None = None, **mail: Any) -> Path:
     folder = tmp / "c"
-    invoke(
+    run_cli(
         "campaign", "init", str(folder),
         "--roster", str(write_roster(tmp / "r.xlsx", n)),
         "--indicators", str(write_indicators(tmp / "i.xlsx", n)),
@@ -79,7 +74,7 @@ def test_send_mails_each_department_its_form_with_the_chinese_name_intact(
     smtp_server: Any,
 ) -> None:
     folder = campaign(tmp_path, 4, smtp_server)
-    out = invoke("send", "--campaign", str(folder))
+    out = run_cli("send", "--campaign", str(folder))
     assert out.output.count("发表 已发送") == 4
     assert smtp_server.logins  # AUTH, after STARTTLS
     assert len(smtp_server.messages) == 4
@@ -102,9 +97,9 @@ def test_send_mails_each_department_its_form_with_the_chinese_name_intact(
             if msg["Message-ID"] in p.read_text("ascii", "replace")
         ]
         assert len(kept) == 1  # every message sent is kept in outbox/
-    again = invoke("send", "--campaign", str(folder))
+    again = run_cli("send", "--campaign", str(folder))
     assert again.output.count("此前已发送") == 4 and len(smtp_server.messages) == 4
-    status = json.loads(invoke("status", "--format", "json", "--campaign", str(folder)).output)
+    status = json.loads(run_cli("status", "--format", "json", "--campaign", str(folder)).output)
     assert {d["delivery"] for d in status["departments"]} == {"sent"}
 
 
@@ -114,13 +109,13 @@ def test_a_421_is_retried_and_a_550_recipient_is_listed(tmp_path: Path, smtp_ser
     smtp_server.refuse.update(
         {"office2@dept.example.cn", "d3@dept.example.cn", "office3@dept.example.cn"}
     )
-    out = invoke("send", "--campaign", str(folder), code=1)
+    out = run_cli("send", "--campaign", str(folder), code=1)
     lines = out.output.splitlines()
     assert "已发送" in lines[0]  # after a 421, retried
     assert "已发送" in lines[1] and "office2@dept.example.cn 550" in lines[1]  # one refused
     assert "发送失败" in lines[2] and "550" in lines[2]  # every address refused
     assert [len(m.rcpt_tos) for m in smtp_server.messages] == [2, 1]
-    status = json.loads(invoke("status", "--format", "json", "--campaign", str(folder)).output)
+    status = json.loads(run_cli("status", "--format", "json", "--campaign", str(folder)).output)
     assert [d["delivery"] for d in status["departments"]] == ["sent", "sent", "send-failed"]
 
 
@@ -129,9 +124,9 @@ def test_a_cut_connection_then_a_second_run_mails_no_one_twice(
 ) -> None:
     folder = campaign(tmp_path, 4, smtp_server, retries=0)
     smtp_server.faults.extend(["", "cut"])  # the second message's DATA: connection cut
-    first = invoke("send", "--campaign", str(folder), code=1)
+    first = run_cli("send", "--campaign", str(folder), code=1)
     assert first.output.count("已发送") == 3 and "发送失败" in first.output
-    second = invoke("send", "--campaign", str(folder))
+    second = run_cli("send", "--campaign", str(folder))
     assert second.output.count("此前已发送") == 3 and second.output.count("发表 已发送") == 1
     got = sorted(tuple(m.rcpt_tos) for m in smtp_server.messages)
     assert len(got) == 4 == len(set(got))  # each department exactly once
@@ -151,23 +146,23 @@ def test_an_interrupted_send_is_unknown_until_resent(tmp_path: Path, smtp_server
         ledger.put_message(
             Outbox(c).record(msg, {"code": "D01", "kind": "issue", "outcome": "sending"})
         )
-    out = invoke("send", "--campaign", str(folder), code=1)
+    out = run_cli("send", "--campaign", str(folder), code=1)
     assert "结果未知" in out.output.splitlines()[0] and len(smtp_server.messages) == 1
-    invoke("send", "--only", "D01", "--resend", "--campaign", str(folder))
+    run_cli("send", "--only", "D01", "--resend", "--campaign", str(folder))
     assert len(smtp_server.messages) == 2
 
 
 def test_drafts_for_outlook_and_foxmail(tmp_path: Path, smtp_server: Any) -> None:
     folder = campaign(tmp_path, 2, smtp_server)
     drafts = tmp_path / "草稿"
-    invoke("send", "--drafts", str(drafts), "--campaign", str(folder))
+    run_cli("send", "--drafts", str(drafts), "--campaign", str(folder))
     emls = sorted(drafts.glob("*.eml"))
     assert len(emls) == 2 and not smtp_server.messages
     msg = parsed(emls[0].read_bytes())
     assert msg["X-Unsent"] == "1" and next(iter(msg.iter_attachments())).get_filename().endswith(
         ".xlsx"
     )
-    dry = invoke("send", "--dry-run", "--resend", "--campaign", str(folder))
+    dry = run_cli("send", "--dry-run", "--resend", "--campaign", str(folder))
     assert dry.output.count("试运行") == 2 and not smtp_server.messages
 
 
@@ -202,7 +197,7 @@ def _returns(folder: Path, tmp: Path, codes: dict[int, dict[str, Any]]) -> dict[
 @needs_dovecot
 def test_a_whole_round_by_mail(tmp_path: Path, smtp_server: Any, imap_server: Any) -> None:
     folder = campaign(tmp_path, 12, smtp_server, imap_server)
-    invoke("send", "--campaign", str(folder))
+    run_cli("send", "--campaign", str(folder))
     sent = {m.rcpt_tos[0]: parsed(m.data) for m in smtp_server.messages}
     assert len(sent) == 12
     for i in range(1, 13):  # each department: its addresses, its subject, its own form
@@ -245,13 +240,13 @@ def test_a_whole_round_by_mail(tmp_path: Path, smtp_server: Any, imap_server: An
 
     def collect_imap(code: int) -> Any:
         key = str(tmp_path / "k")
-        return invoke(
+        return run_cli(
             "collect", "--imap", "--reply", "--campaign", str(folder), "--key-file", key, code=code
         )
 
     run = collect_imap(code=1)
     assert "没有附带工作簿" in run.output
-    status = json.loads(invoke("status", "--format", "json", "--campaign", str(folder)).output)
+    status = json.loads(run_cli("status", "--format", "json", "--campaign", str(folder)).output)
     by = {d["code"]: d for d in status["departments"]}
     for i in (1, 2, 3, 5, 6, 7, 8):
         assert by[code_of(i)]["status"] == "passed", (i, by[code_of(i)])
@@ -282,7 +277,7 @@ def test_a_whole_round_by_mail(tmp_path: Path, smtp_server: Any, imap_server: An
     # run twice: no return counted twice, no second reply
     again = collect_imap(code=0)
     assert len(smtp_server.messages) == before + 9
-    counts = json.loads(invoke("status", "--format", "json", "--campaign", str(folder)).output)[
+    counts = json.loads(run_cli("status", "--format", "json", "--campaign", str(folder)).output)[
         "counts"
     ]
     assert counts == status["counts"]
@@ -301,7 +296,7 @@ def test_a_whole_round_by_mail(tmp_path: Path, smtp_server: Any, imap_server: An
     assert "此前已收到" in third.output
     assert _validity(folder) != validity  # the server's UIDVALIDITY did change
     assert len(smtp_server.messages) == before + 9
-    final = json.loads(invoke("status", "--format", "json", "--campaign", str(folder)).output)
+    final = json.loads(run_cli("status", "--format", "json", "--campaign", str(folder)).output)
     assert final["counts"] == status["counts"]
     assert sum(d["returns"] for d in final["departments"]) == sum(
         d["returns"] for d in status["departments"]
@@ -357,9 +352,9 @@ def test_remind_the_late_and_the_ones_to_fix_once_per_interval(
     fill_openpyxl(src, tmp_path / "D01.xlsx", 1, reason=False)  # to fix
     src = next((folder / "issued").glob("D02-*.xlsx"))
     fill_openpyxl(src, tmp_path / "D02.xlsx", 2)  # passed
-    invoke("collect", str(tmp_path / "D01.xlsx"), str(tmp_path / "D02.xlsx"), *key, code=1)
-    invoke("campaign", "exempt", "D04", "--reason", "撤并", "--campaign", str(folder))
-    out = invoke("remind", "--campaign", str(folder))
+    run_cli("collect", str(tmp_path / "D01.xlsx"), str(tmp_path / "D02.xlsx"), *key, code=1)
+    run_cli("campaign", "exempt", "D04", "--reason", "撤并", "--campaign", str(folder))
+    out = run_cli("remind", "--campaign", str(folder))
     assert sorted(m.rcpt_tos[0] for m in smtp_server.messages) == [
         "d1@dept.example.cn",
         "d3@dept.example.cn",
@@ -367,11 +362,11 @@ def test_remind_the_late_and_the_ones_to_fix_once_per_interval(
     subjects = {m.rcpt_tos[0]: str(parsed(m.data)["Subject"]) for m in smtp_server.messages}
     assert "修改" in subjects["d1@dept.example.cn"] and "报送" in subjects["d3@dept.example.cn"]
     assert out.output.count("提醒 已发送") == 2
-    again = invoke("remind", "--campaign", str(folder))
+    again = run_cli("remind", "--campaign", str(folder))
     assert again.output.count("已提醒过") == 2 and len(smtp_server.messages) == 2
-    invoke("remind", "--force", "--status", "overdue", "--campaign", str(folder))
+    run_cli("remind", "--force", "--status", "overdue", "--campaign", str(folder))
     assert len(smtp_server.messages) == 3
-    status = json.loads(invoke("status", "--format", "json", "--campaign", str(folder)).output)
+    status = json.loads(run_cli("status", "--format", "json", "--campaign", str(folder)).output)
     reminded = {d["code"]: d["last_reminder"] for d in status["departments"]}
     assert reminded["D01"] and reminded["D03"] and not reminded["D02"] and not reminded["D04"]
 
@@ -379,7 +374,7 @@ def test_remind_the_late_and_the_ones_to_fix_once_per_interval(
 def test_saved_messages_are_collected_and_replies_drafted(tmp_path: Path, smtp_server: Any) -> None:
     """For bureaus without IMAP: messages saved from the mail client as .eml."""
     folder = campaign(tmp_path, 3, smtp_server)
-    invoke("send", "--campaign", str(folder))
+    run_cli("send", "--campaign", str(folder))
     first = parsed(smtp_server.messages[0].data)
     src = next((folder / "issued").glob("D01-*.xlsx"))
     data = fill_openpyxl(src, tmp_path / "D01.xlsx", 1, reason=False).read_bytes()
@@ -390,7 +385,7 @@ def test_saved_messages_are_collected_and_replies_drafted(tmp_path: Path, smtp_s
         )
     )
     drafts = tmp_path / "回复草稿"
-    out = invoke(
+    out = run_cli(
         "collect", str(saved), "--reply", "--drafts", str(drafts),
         "--campaign", str(folder), "--key-file", str(tmp_path / "k"), code=1,
     )  # fmt: skip
@@ -400,7 +395,7 @@ def test_saved_messages_are_collected_and_replies_drafted(tmp_path: Path, smtp_s
     assert msg["X-Unsent"] == "1" and msg["In-Reply-To"] == "<foxmail-1@dept.example.cn>"
     assert next(iter(msg.iter_attachments())).get_filename() == "第1局自评表-校验.xlsx"
     assert len(smtp_server.messages) == 3  # drafted, not sent
-    again = invoke(
+    again = run_cli(
         "collect", str(saved), "--reply", "--drafts", str(drafts),
         "--campaign", str(folder), "--key-file", str(tmp_path / "k"),
     )  # fmt: skip
@@ -415,7 +410,7 @@ def test_move_to_moves_only_what_was_processed(
     src = next((folder / "issued").glob("D01-*.xlsx"))
     data = fill_openpyxl(src, tmp_path / "D01.xlsx", 1).read_bytes()
     imap_server.append(mailmaker.webmail("d1@dept.example.cn", BUREAU, None, "D01.xlsx", data, 1))
-    invoke(
+    run_cli(
         "collect", "--imap", "--move-to", "已处理", "--campaign", str(folder),
         "--key-file", str(tmp_path / "k"),
     )  # fmt: skip

@@ -15,10 +15,8 @@ from typing import Any
 
 import openpyxl
 import pytest
-from click.testing import CliRunner
 from docx import Document
 
-from xltool.cli import main
 from xltool.errors import SpecError
 from xltool.forms.kinds import load_spec
 from xltool.forms.spec import Spec, from_plain, plain
@@ -28,21 +26,18 @@ from xltool.round.recheck import Member, draw_sample
 from xltool.round.recheck_status import recheck_status, take_recheck
 from xltool.round.reports_intake import take_report
 
-from .campaign_helpers import code_of, fill_openpyxl, name_of, write_indicators, write_roster
+from .campaign_helpers import (
+    code_of,
+    fill_openpyxl,
+    name_of,
+    run_cli,
+    write_indicators,
+    write_roster,
+)
 from .conftest import ROOT
 from .report_helpers import fill_report, form_figures
 
 N = 8
-
-
-def run(*args: str, code: int | None = 0) -> Any:
-    result = CliRunner().invoke(main, list(args))
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(
-        result.exception
-    )
-    if code is not None:
-        assert result.exit_code == code, (args, result.output)
-    return result
 
 
 def typo(text: str) -> str:
@@ -58,7 +53,7 @@ def collected_round(tmp: Path, n: int, each: Any = None) -> dict[str, Any]:
     (then handed to ``each``, when given) and collected."""
     key = tmp / "issuer.key"
     folder = tmp / "2025自评"
-    run(
+    run_cli(
         "campaign", "init", str(folder), "--roster", str(write_roster(tmp / "名单.xlsx", n)),
         "--indicators", str(write_indicators(tmp / "指标.xlsx", n)), "--year", "2025",
         "--deadline", "2025-03-31", "--with-report", "--key-file", str(key),
@@ -71,7 +66,7 @@ def collected_round(tmp: Path, n: int, each: Any = None) -> dict[str, Any]:
         if each is not None:
             each(filled)
     c = ["--campaign", str(folder), "--key-file", str(key)]
-    run("collect", str(returns), "--received-at", "2025-03-10", *c)
+    run_cli("collect", str(returns), "--received-at", "2025-03-10", *c)
     return {"tmp": tmp, "key": key, "folder": folder, "c": c, "returns": returns}
 
 
@@ -195,7 +190,7 @@ def docx_text(path: Path) -> tuple[str, Any]:
 @pytest.fixture(scope="module")
 def summary_report(round_: dict[str, Any], reports: dict[int, Any]) -> Path:
     target = round_["tmp"] / "汇总分析报告.docx"
-    out = run("report", "-o", str(target), *round_["c"])
+    out = run_cli("report", "-o", str(target), *round_["c"])
     assert "已写入" in out.output
     return target
 
@@ -235,7 +230,7 @@ def test_without_a_chinese_font_there_are_no_charts_and_the_command_says_so(
 
     monkeypatch.setattr(charts, "cjk_font", lambda: None)
     target = round_["tmp"] / "无字体.docx"
-    out = run("report", "-o", str(target), *round_["c"])
+    out = run_cli("report", "-o", str(target), *round_["c"])
     assert "fonts-noto-cjk" in out.stderr and "fonts-wqy-zenhei" in out.stderr
     text, doc = docx_text(target)
     assert len(doc.inline_shapes) == 0 and "未附图表" in text
@@ -254,9 +249,9 @@ def test_the_charts_find_a_chinese_font_with_every_glyph() -> None:
 def test_the_same_seed_draws_the_same_sample(round_: dict[str, Any]) -> None:
     folder = round_["folder"]
     args = ["recheck", "sample", "--rate", "50%", "--seed", "2025", *round_["c"]]
-    first = run(*args).output
+    first = run_cli(*args).output
     record = json.loads((folder / "recheck.json").read_text(encoding="utf-8"))
-    again = run(*args, "--force").output
+    again = run_cli(*args, "--force").output
     assert first == again
     second = json.loads((folder / "recheck.json").read_text(encoding="utf-8"))
     assert [m["code"] for m in record["sample"]] == [m["code"] for m in second["sample"]]
@@ -265,9 +260,9 @@ def test_the_same_seed_draws_the_same_sample(round_: dict[str, Any]) -> None:
     assert len(record["sample"]) == 4  # ceil(50% of 8)
     for m in record["sample"]:
         assert (folder / "recheck" / "issued" / m["issued"]).is_file()
-    other = run("recheck", "sample", "--rate", "50%", "--seed", "7", "--force", *round_["c"])
+    other = run_cli("recheck", "sample", "--rate", "50%", "--seed", "7", "--force", *round_["c"])
     assert other.exit_code == 0
-    run(*args, "--force")  # back to seed 2025 for the tests below
+    run_cli(*args, "--force")  # back to seed 2025 for the tests below
 
 
 def members(n: int) -> list[Member]:
@@ -329,7 +324,7 @@ def test_returned_recheck_forms_give_deviation_and_grade_change(round_: dict[str
     assert all(
         x.recheck_score is None for c, x in lines.items() if c not in (big["code"], small["code"])
     )
-    out = run("recheck", "status", "--format", "json", *round_["c"]).output
+    out = run_cli("recheck", "status", "--format", "json", *round_["c"]).output
     forms = {f["code"]: f for f in json.loads(out)["forms"]}
     assert forms[big["code"]]["grade_changed"] is True
 
@@ -374,13 +369,13 @@ def test_issued_reports_carry_a_signed_issue_in_their_properties(round_: dict[st
 def test_status_shows_each_departments_report_and_what_it_says(
     round_: dict[str, Any], reports: dict[int, Any]
 ) -> None:
-    shown = run("status", "--format", "json", *round_["c"][:2])
+    shown = run_cli("status", "--format", "json", *round_["c"][:2])
     doc = json.loads(shown.output)
     by_code = {d["code"]: d["report"] for d in doc["departments"]}
     # D03's report (in 元) agrees; D01's latest may be the .rtf another test took in
     assert by_code[code_of(3)]["status"] == "ok" and by_code[code_of(3)]["findings"] == []
     assert by_code[code_of(2)]["status"] == "to-fix" and len(by_code[code_of(2)]["findings"]) == 2
-    one = run("status", "--department", code_of(5), *round_["c"][:2])
+    one = run_cli("status", "--department", code_of(5), *round_["c"][:2])
     assert "评价报告：" in one.output and "1 处与表不符" in one.output
 
 
@@ -417,7 +412,7 @@ def test_a_report_that_came_by_mail_gets_its_reply_naming_the_mismatches(
     )
     drafts = tmp_path / "drafts"
     args = ["collect", str(eml), "--reply", "--drafts", str(drafts), "--campaign", str(folder)]
-    run(*args, "--key-file", str(round_["key"]), code=1)  # the report disagrees: exit 1
+    run_cli(*args, "--key-file", str(round_["key"]), code=1)  # the report disagrees: exit 1
     [draft] = drafts.glob("*.eml")
     body = email.message_from_bytes(draft.read_bytes(), policy=policy.default).get_body()
     assert "评价报告中有 2 处与自评表不符" in body.get_content()

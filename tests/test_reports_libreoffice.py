@@ -23,11 +23,12 @@ from .campaign_helpers import (
     code_of,
     name_of,
     names_of,
+    run_cli,
 )
 from .conftest import ROOT
 from .libreoffice import SOFFICE, make_profile, needs_libreoffice
 from .report_helpers import fill_report, form_figures
-from .test_reports import collected_round, docx_text, issued_report, run
+from .test_reports import collected_round, docx_text, issued_report
 
 pytestmark = [pytest.mark.libreoffice, needs_libreoffice]
 N = 4
@@ -68,7 +69,7 @@ def round_(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 def test_the_report_as_pdf_has_real_chinese_glyphs(round_: dict[str, Any]) -> None:
     target = round_["tmp"] / "汇总分析报告.docx"
-    run("report", "--pdf", "-o", str(target), *round_["c"])
+    run_cli("report", "--pdf", "-o", str(target), *round_["c"])
     pdf = target.with_suffix(".pdf")
     fonts = poppler("pdffonts", str(pdf))
     cjk = [
@@ -122,7 +123,7 @@ def test_publish_blanks_the_private_fields_of_a_copy_only(round_: dict[str, Any]
         for p in (folder / "inbox").glob("*.xlsx")
     }
     out = round_["tmp"] / "公开"
-    run("publish", "-o", str(out), *round_["c"])
+    run_cli("publish", "-o", str(out), *round_["c"])
     forms = sorted(p.name for p in out.glob("D0?-第?局.pdf"))
     assert forms == [f"{code_of(i)}-{name_of(i)}.pdf" for i in range(1, N + 1)]
     assert sorted(p.name for p in out.glob("*-报告.pdf")) == [
@@ -143,5 +144,5 @@ def test_publish_blanks_the_private_fields_of_a_copy_only(round_: dict[str, Any]
         for p in (folder / "inbox").glob("*.xlsx")
     }
     assert after == inbox
-    again = run("publish", "-o", str(out), *round_["c"], code=2)
+    again = run_cli("publish", "-o", str(out), *round_["c"], code=2)
     assert "--force" in again.output
