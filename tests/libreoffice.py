@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from xltool.render.office import make_profile
+
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 UNO_PYTHON = next(
     (
@@ -32,22 +34,6 @@ needs_uno = pytest.mark.skipif(
     SOFFICE is None or UNO_PYTHON is None,
     reason="LibreOffice with python3-uno is not installed; .ci/run installs both",
 )
-
-# Recalculate every formula on load, whatever cached values the file carries.
-_RECALC_PROFILE = """<?xml version="1.0" encoding="UTF-8"?>
-<oor:items xmlns:oor="http://openoffice.org/2001/registry"
- xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
-<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="OOXMLRecalcMode" oor:op="fuse"><value>0</value></prop></item>
-<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="ODFRecalcMode" oor:op="fuse"><value>0</value></prop></item>
-</oor:items>
-"""
-
-
-def make_profile(root: Path) -> str:
-    user = root / "user"
-    user.mkdir(parents=True, exist_ok=True)
-    (user / "registrymodifications.xcu").write_text(_RECALC_PROFILE, encoding="utf-8")
-    return root.as_uri()
 
 
 def recalc_convert(src: Path, out_dir: Path, fmt: str = "xlsx") -> Path:

@@ -28,6 +28,15 @@ INSTALL_HINT = (
 )
 
 
+def make_profile(root: Path) -> str:
+    """A LibreOffice user profile under ``root`` that recalculates every formula on
+    load; its URI, for ``-env:UserInstallation=``."""
+    user = root / "user"
+    user.mkdir(parents=True, exist_ok=True)
+    (user / "registrymodifications.xcu").write_text(_RECALC, encoding="utf-8")
+    return root.as_uri()
+
+
 def find_soffice() -> str | None:
     """The LibreOffice program on PATH (or in its usual Windows and macOS places)."""
     found = shutil.which("soffice") or shutil.which("libreoffice")
@@ -52,10 +61,7 @@ def to_pdf(sources: list[Path], out_dir: Path, timeout: float = 600) -> list[Pat
         return []
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="xltool-office-") as profile:
-        user = Path(profile) / "user"
-        user.mkdir()
-        (user / "registrymodifications.xcu").write_text(_RECALC, encoding="utf-8")
-        args = [soffice, f"-env:UserInstallation={Path(profile).as_uri()}", "--headless",
+        args = [soffice, f"-env:UserInstallation={make_profile(Path(profile))}", "--headless",
                 "--norestore", "--nolockcheck", "--convert-to", "pdf", "--outdir", str(out_dir),
                 *map(str, sources)]  # fmt: skip
         try:
