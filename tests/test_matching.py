@@ -5,6 +5,7 @@ rebuilt ledger keeps it. Through the library: campaign.init, collect, assign, re
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import sqlite3
 from pathlib import Path
@@ -12,6 +13,8 @@ from typing import Any
 
 import openpyxl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from xltool.errors import XltoolError
 from xltool.forms.model import FormData
@@ -22,7 +25,7 @@ from xltool.round.campaign import init
 from xltool.round.collect import collect
 from xltool.round.folder import Campaign
 from xltool.round.intake import Item
-from xltool.round.matching import Matcher
+from xltool.round.matching import Matcher, whole_tokens
 from xltool.round.rebuild import open_ledger, rebuild
 from xltool.round.status import campaign_status
 
@@ -277,3 +280,14 @@ def test_campaign_assign_on_the_command_line(base: dict[str, Any], copy: Campaig
         main, ["campaign", "assign", sha[:10], "999", "--campaign", str(copy.root)]
     )
     assert again.exit_code == 2 and "Traceback" not in again.output
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    keys=st.sets(st.text(alphabet="0123d-局部门", min_size=1, max_size=4), max_size=6),
+    text=st.text(alphabet="0123d-局部门_ ", max_size=24),
+)
+def test_whole_tokens_finds_what_the_boundary_pattern_finds(keys: set[str], text: str) -> None:
+    """The scan that replaced a compiled pattern per code finds exactly the same keys."""
+    by_pattern = {k for k in keys if re.search(rf"(?<![0-9a-z]){re.escape(k)}(?![0-9a-z])", text)}
+    assert whole_tokens(keys, text) == by_pattern

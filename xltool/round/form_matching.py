@@ -11,7 +11,6 @@ a department form is never credited to a project form, nor the reverse.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,7 @@ from xltool.checking.result import FileResult
 from xltool.round.folder import Campaign
 from xltool.round.formset import DEPT, PROJECT, split_form_id
 from xltool.round.ledger import Ledger
-from xltool.round.matching import Matcher, outermost, plain, unique
+from xltool.round.matching import Matcher, outermost, plain, unique, whole_tokens
 
 Match = tuple[str | None, str | None, str | None, str | None]
 """(department code, form id, what decided, why no form)."""
@@ -35,9 +34,6 @@ class FormMatcher:
         projects = campaign.projects() if PROJECT in self.roles else []
         self.projects = {p["code"]: p for p in projects}
         self.codes = unique((plain(p["code"]), p["code"]) for p in projects)
-        self.tokens = {
-            key: re.compile(rf"(?<![0-9a-z]){re.escape(key)}(?![0-9a-z])") for key in self.codes
-        }
         identity = campaign.spec(PROJECT).identity if PROJECT in self.roles else None
         self.code_field = (identity.code if identity else None) or "project_code"
         self.name_field = (identity.name if identity else None) or "project_name"
@@ -134,7 +130,7 @@ class FormMatcher:
         project name in it (within ``among``, else the whole round)."""
         pool = self.projects if among is None else among
         text = plain(Path(doc.get("original_name") or "").stem)
-        codes = outermost({k for k, token in self.tokens.items() if token.search(text)})
+        codes = outermost(whole_tokens(self.codes, text))
         by_code = {self.codes[k] for k in codes} & set(pool)
         if len(by_code) == 1:
             return pool[by_code.pop()]

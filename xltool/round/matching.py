@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
@@ -33,6 +32,28 @@ def unique(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
         if key:
             seen.setdefault(key, set()).add(code)
     return {key: codes.pop() for key, codes in seen.items() if len(codes) == 1}
+
+
+_ALNUM = frozenset("0123456789abcdefghijklmnopqrstuvwxyz")
+
+
+def whole_tokens(keys: Iterable[str], text: str) -> set[str]:
+    """The keys found in ``text`` as whole tokens: not next to an ASCII letter or digit
+    (``202`` is not in ``2025``). A scan with ``str.find``, not a pattern per key: a
+    round of thousands of codes would compile (and overflow ``re``'s cache) per batch."""
+    return {key for key in keys if _has_token(key, text)}
+
+
+def _has_token(key: str, text: str) -> bool:
+    at = text.find(key)
+    while at >= 0:
+        end = at + len(key)
+        if (at == 0 or text[at - 1] not in _ALNUM) and (
+            end == len(text) or text[end] not in _ALNUM
+        ):
+            return True
+        at = text.find(key, at + 1)
+    return False
 
 
 def outermost(found: set[str]) -> set[str]:
@@ -73,9 +94,6 @@ class Matcher:
         self.departments = {d["code"]: d["department"] for d in docs}
         self.codes = unique((plain(c), c) for c in self.departments)
         self.names = unique((plain(n), c) for c, n in self.departments.items())
-        self.tokens = {
-            key: re.compile(rf"(?<![0-9a-z]){re.escape(key)}(?![0-9a-z])") for key in self.codes
-        }
         self.sent = {r["message_id"]: r["code"] for r in ledger.messages() if r["code"]}
         self.by_sender = unique(
             (a.strip().lower(), d["code"]) for d in docs for a in d.get("emails") or []
@@ -88,7 +106,7 @@ class Matcher:
     def by_file_name(self, stem: str) -> str | None:
         """The one department a file name names, by whole-token codes and by names."""
         text = plain(stem)
-        codes = outermost({k for k, token in self.tokens.items() if token.search(text)})
+        codes = outermost(whole_tokens(self.codes, text))
         names = outermost({k for k in self.names if k in text})
         found = {self.codes[k] for k in codes} | {self.names[k] for k in names}
         return found.pop() if len(found) == 1 else None
