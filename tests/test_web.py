@@ -31,7 +31,7 @@ from xltool.limits import MiB
 from xltool.round.collect import collect
 from xltool.round.folder import Campaign, read_json
 from xltool.round.portal import portal_links, read_portal, revoke_link
-from xltool.round.rebuild import open_ledger
+from xltool.round.rebuild import open_ledger, rebuild
 from xltool.round.status import campaign_status
 from xltool.web import console
 from xltool.web.app import create_app
@@ -496,6 +496,32 @@ def test_a_department_page_round_trip(camp: Campaign, base: dict[str, Any]) -> N
     assert {s["source"] for s in sidecars} == {"portal"}
     full = post_files(c, path + "/upload", [base["files"]["ok4"]], token, fetch=False)
     assert "<html" in full.text and "通过" in full.text
+
+
+def test_the_server_holds_the_ledger_and_a_rebuilt_one_anew(
+    camp: Campaign, base: dict[str, Any]
+) -> None:
+    """Each request's ledger connection is never the last one: SQLite keeps the WAL
+    instead of copying it back and deleting it per upload. A ledger rebuilt while the
+    server runs is held anew, and what is recorded after the rebuild is kept."""
+    c = client(camp, base["key"], remote=True)
+    wal = camp.ledger_path.with_name("ledger.sqlite-wal")
+    path = link_path(camp, base["key"], "D02")
+    token = portal_csrf(c, path)
+    assert "待修改" in post_files(c, path + "/upload", [base["files"]["fix2"]], token).text
+    assert wal.exists()  # the upload's connection closed; the server's hold kept the WAL
+    before = camp.ledger_path.stat().st_ino
+    rebuild(camp, key=base["key"])
+    assert camp.ledger_path.stat().st_ino != before
+    assert "通过" in post_files(c, path + "/upload", [base["files"]["ok2"]], token).text
+    assert c.app.state.web.hold.inode == camp.ledger_path.stat().st_ino  # type: ignore[attr-defined]
+    c.app.state.web.close()  # type: ignore[attr-defined]
+    with open_ledger(camp) as ledger:
+        ledger.event("check", None, "")
+    assert not wal.exists()  # held no more: the last connection checkpoints and deletes it
+    recorded = {r.original_name: r.status for r in rows(camp) if r.code == "D02"}
+    assert recorded == {base["files"]["fix2"].name: "invalid", base["files"]["ok2"].name: "ok"}
+    assert status_of(camp)["departments"][1]["status"] == "passed"
 
 
 def test_another_departments_form_and_return_are_404(camp: Campaign, base: dict[str, Any]) -> None:

@@ -89,7 +89,10 @@ def serve(
         sys.stdout.flush()
 
     configure_log()
-    serve_app(app, host, port, ready=ready)
+    try:
+        serve_app(app, host, port, ready=ready)
+    finally:
+        app.state.web.close()
     say("xltool：已停止", "xltool: stopped", err=True)
 
 

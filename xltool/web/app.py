@@ -59,6 +59,7 @@ class Guard:
             await self.app(scope, receive, send)
             return
         started, status = time.monotonic(), [0]
+        scope["app"].state.web.hold.refresh()  # a ledger rebuilt meanwhile is held anew
 
         async def send_secured(message: Message) -> None:
             if message["type"] == "http.response.start":

@@ -14,7 +14,7 @@ from starlette.responses import JSONResponse, Response
 
 from xltool.limits import Limits
 from xltool.round.folder import Campaign
-from xltool.round.rebuild import open_ledger
+from xltool.round.rebuild import LedgerHold, open_ledger
 from xltool.round.status import campaign_status
 from xltool.web.auth import ConsoleAuth, csrf_ok, loopback
 from xltool.web.render import Pages
@@ -34,10 +34,16 @@ class WebState:
     read_limits: Limits = field(default_factory=Limits)
     slots: threading.BoundedSemaphore = field(init=False)
     hourly: HourlyLimit = field(init=False)
+    hold: LedgerHold = field(init=False)
 
     def __post_init__(self) -> None:
         self.slots = threading.BoundedSemaphore(self.limits.concurrent)
         self.hourly = HourlyLimit(self.limits.portal_hourly)
+        self.hold = LedgerHold(self.campaign)
+
+    def close(self) -> None:
+        """What the server holds open (when it stops)."""
+        self.hold.close()
 
     @property
     def lang(self) -> str:
