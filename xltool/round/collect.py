@@ -26,11 +26,13 @@ def collect(
     jobs: int | None = None,
     items: list[Item] | None = None,
     progress: Callable[[FileResult], None] | None = None,
+    move_recorded: bool = True,
 ) -> list[Outcome]:
     """Store, verify, match and record every input; one Outcome per input. With
     ``assigned`` (a department code), every input is that department's by hand: a new
-    one as it is recorded, one stored before moved there (:func:`.assign.move`); a
-    valid signature of this campaign still decides (a note says so)."""
+    one as it is recorded, one recorded before moved there (:func:`.assign.move`) unless
+    ``move_recorded`` is False (a department's upload never moves a return); a valid
+    signature of this campaign still decides (a note says so)."""
     if assigned is not None:
         assigned = target_code(campaign, assigned)  # not in the roster: a usage error
     key = key or campaign.key()
@@ -39,9 +41,11 @@ def collect(
     with ledger_guard(campaign), open_ledger(campaign) as ledger:
         docs = _store_all(campaign, ledger, outcomes, received_at, assigned)
         record_stored(campaign, ledger, list(docs.values()), key=key, jobs=jobs, progress=progress)
+        movable = {o.sha256 for o in outcomes if move_recorded or o.new}
         moved = {
             sha: move(campaign, ledger, doc, assigned, key=key)
             for sha, doc in (docs.items() if assigned else ())
+            if sha in movable
         }
         rows = {sha: row for sha in docs if (row := ledger.return_of(sha)) is not None}
     names = {d["code"]: d["department"] for d in campaign.departments()}
@@ -126,6 +130,7 @@ def _tell(
     outcome.code, outcome.matched_by, outcome.status = row.code, row.matched_by, row.status
     outcome.form, outcome.department = row.form_id, names.get(row.code or "")
     outcome.errors, outcome.warnings, outcome.annotated = row.errors, row.warnings, row.annotated
+    outcome.findings = row.findings
     if row.code is None:
         outcome.reason = (row.unmatched_reason or "未匹配", "matched no department")
     elif row.form_id is None:

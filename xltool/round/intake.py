@@ -80,6 +80,7 @@ class Outcome:
     annotated: str | None = None
     reason: tuple[str, str] | None = None  # (zh, en): unmatched, not stored …
     notes: list[tuple[str, str]] = field(default_factory=list)
+    findings: list[dict[str, Any]] = field(default_factory=list)  # as recorded (in Chinese)
     beside: Any = None  # a report or a 复核表 taken beside the forms, with its own line
 
     @property

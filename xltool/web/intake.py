@@ -77,7 +77,7 @@ async def upload(request: Request) -> Response:
     items = items_of(files, "console", state.read_limits, taken)
     outcomes = await run_in_threadpool(take_in, state.campaign, state.key, items, state.slots)
     lines = refused_lines(taken.refused, state.lang)
-    lines += await run_in_threadpool(verdicts, state.campaign, outcomes, state.lang)
+    lines += verdicts(outcomes, state.lang)
     if wants_fragment(request):
         return state.pages.page("lines.html", lines=lines)
     return await _page(request, lines=lines)

@@ -80,7 +80,7 @@ async def upload(request: Request) -> Response:
         return error(request, 429)
     outcomes = await run_in_threadpool(take_in, state.campaign, state.key, items, state.slots, code)
     lines = refused_lines(taken.refused, state.lang)
-    lines += await run_in_threadpool(verdicts, state.campaign, outcomes, state.lang, code)
+    lines += verdicts(outcomes, state.lang, code)
     if wants_fragment(request):
         base = f"/d/{request.path_params['token']}"
         return state.pages.page("verdict.html", lines=lines, base=base)

@@ -10,7 +10,6 @@ and at most ``slots`` at a time.
 
 from __future__ import annotations
 
-import hashlib
 import threading
 import time
 import zipfile
@@ -29,7 +28,6 @@ from xltool.limits import Limits, MiB
 from xltool.round.collect import collect
 from xltool.round.folder import Campaign
 from xltool.round.intake import Item, Outcome
-from xltool.round.rebuild import open_ledger
 from xltool.safeio import visible
 
 try:  # where the round keeps its inputs (collect's own zip reading)
@@ -178,20 +176,8 @@ def take_in(
     department's by hand (a valid signature still decides); one recorded before is
     never moved by an upload."""
     when = datetime.now(UTC).isoformat(timespec="seconds")
-    if assigned is None:
-        with slots:
-            return collect(campaign, [], items=items, key=key, received_at=when)
-    with open_ledger(campaign) as ledger:
-        known = [
-            i.data is not None and ledger.has_return(hashlib.sha256(i.data).hexdigest())
-            for i in items
-        ]
-    fresh = [i for i, k in zip(items, known, strict=True) if not k]
-    seen = [i for i, k in zip(items, known, strict=True) if k]
-    done: dict[int, Outcome] = {}
     with slots:
-        for group, code in ((fresh, assigned), (seen, None)):
-            if group:
-                got = collect(campaign, [], items=group, key=key, received_at=when, assigned=code)
-                done.update({id(o.item): o for o in got})
-    return [done[id(i)] for i in items]
+        return collect(
+            campaign, [], items=items, key=key, received_at=when, assigned=assigned,
+            move_recorded=False,
+        )  # fmt: skip

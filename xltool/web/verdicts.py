@@ -6,17 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from xltool.render.status import MATCHED
-from xltool.round.folder import Campaign
 from xltool.round.intake import Outcome
-from xltool.round.ledger import ReturnRow
-from xltool.round.rebuild import open_ledger
 from xltool.web.texts import text
 
 
-def findings_of(row: ReturnRow | None) -> list[dict[str, Any]]:
+def findings_of(recorded: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """A return's findings as recorded (messages in Chinese), errors first."""
-    if row is None:
-        return []
     out = [
         {
             "code": f.get("code") or "",
@@ -24,13 +19,13 @@ def findings_of(row: ReturnRow | None) -> list[dict[str, Any]]:
             "cell": f"{f['sheet']}!{f['cell']}" if f.get("sheet") and f.get("cell") else "",
             "message": f.get("message") or "",
         }
-        for f in row.findings
+        for f in recorded
         if not f.get("internal")
     ]
     return sorted(out, key=lambda f: f["severity"] != "error")
 
 
-def verdict(o: Outcome, row: ReturnRow | None, lang: str, own: str | None) -> dict[str, Any]:
+def verdict(o: Outcome, lang: str, own: str | None) -> dict[str, Any]:
     """One input: recorded or not, its department, how matched, its status, findings."""
     zh = lang == "zh"
     reason = (o.reason[0] if zh else o.reason[1]) if o.reason else ""
@@ -49,7 +44,7 @@ def verdict(o: Outcome, row: ReturnRow | None, lang: str, own: str | None) -> di
         "sha256": o.sha256 or "",
         "annotated": bool(o.annotated),
         "notes": [zh_en[0] if zh else zh_en[1] for zh_en in o.notes],
-        "findings": findings_of(row),
+        "findings": findings_of(o.findings),
         "other": own is not None and o.code is not None and o.code != own,
     }
     if out["other"]:  # another department's form: say so, show none of its details
@@ -57,12 +52,8 @@ def verdict(o: Outcome, row: ReturnRow | None, lang: str, own: str | None) -> di
     return out
 
 
-def verdicts(
-    campaign: Campaign, outcomes: list[Outcome], lang: str, own: str | None = None
-) -> list[dict[str, Any]]:
-    with open_ledger(campaign) as ledger:
-        rows = {o.sha256: ledger.return_of(o.sha256) for o in outcomes if o.sha256}
-    return [verdict(o, rows.get(o.sha256 or ""), lang, own) for o in outcomes]
+def verdicts(outcomes: list[Outcome], lang: str, own: str | None = None) -> list[dict[str, Any]]:
+    return [verdict(o, lang, own) for o in outcomes]
 
 
 def refused_lines(
