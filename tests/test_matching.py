@@ -25,7 +25,7 @@ from xltool.round.campaign import init
 from xltool.round.collect import collect
 from xltool.round.folder import Campaign
 from xltool.round.intake import Item
-from xltool.round.matching import Matcher, whole_tokens
+from xltool.round.matching import Matcher, roster_keys, whole_tokens
 from xltool.round.rebuild import open_ledger, rebuild
 from xltool.round.status import campaign_status
 
@@ -291,3 +291,19 @@ def test_whole_tokens_finds_what_the_boundary_pattern_finds(keys: set[str], text
     """The scan that replaced a compiled pattern per code finds exactly the same keys."""
     by_pattern = {k for k in keys if re.search(rf"(?<![0-9a-z]){re.escape(k)}(?![0-9a-z])", text)}
     assert whole_tokens(keys, text) == by_pattern
+
+
+def test_the_roster_kept_for_matching_follows_departments_json(copy: Campaign) -> None:
+    """A server keeps the roster's keys between uploads; a department added, or a name
+    changed to one of the same length, is matched at once all the same."""
+    before = roster_keys(copy)
+    assert before.codes["101"] == "101" and roster_keys(copy) is before
+    docs = copy.departments()
+    docs[0]["department"] = "市财务局"  # same length, same file size
+    docs.append({**docs[1], "code": "401", "department": "市新设局", "emails": []})
+    copy.save_departments(docs)
+    after = roster_keys(copy)
+    assert after.codes["401"] == "401" and after.names["市财务局"] == "101"
+    assert "市财政局" not in after.names
+    with open_ledger(copy) as ledger:
+        assert Matcher(copy, ledger).by_file_name("401 自评表") == "401"

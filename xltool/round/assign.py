@@ -22,7 +22,7 @@ from xltool.round.folder import Campaign, now_iso, write_json
 from xltool.round.formset import PROJECT, split_form_id
 from xltool.round.intake import ASSIGNMENTS, read_assignments, record_stored, stored_sidecars
 from xltool.round.ledger import Ledger
-from xltool.round.matching import plain, unique
+from xltool.round.matching import plain, roster_keys
 from xltool.round.rebuild import open_ledger
 
 _HEX_PREFIX = re.compile(r"[0-9a-f]{8,64}")
@@ -57,8 +57,7 @@ def target_code(campaign: Campaign, target: str) -> str:
     ``D01/P0003``; a usage error when it names nothing in this campaign."""
     if "/" in target or "／" in target:
         return campaign.form(target).id
-    codes = unique((plain(d["code"]), d["code"]) for d in campaign.departments())
-    found = codes.get(plain(target))
+    found = roster_keys(campaign).codes.get(plain(target))
     if found is None:
         raise XltoolError(
             f"部门编码「{target}」不在本批次名单中",

@@ -13,6 +13,7 @@ from xltool.round.folder import Campaign, ledger_guard
 from xltool.round.inputs import items_from_paths
 from xltool.round.intake import Item, Outcome, record_stored, sidecars_for, store
 from xltool.round.ledger import Ledger, ReturnRow
+from xltool.round.matching import roster_keys
 from xltool.round.rebuild import open_ledger
 
 
@@ -48,7 +49,7 @@ def collect(
             if sha in movable
         }
         rows = {sha: row for sha in docs if (row := ledger.return_of(sha)) is not None}
-    names = {d["code"]: d["department"] for d in campaign.departments()}
+    names = roster_keys(campaign).names_by_code
     for outcome in outcomes:
         row = rows.get(outcome.sha256 or "")
         if row is not None:

@@ -28,9 +28,7 @@ class FormMatcher:
     def __init__(self, campaign: Campaign, ledger: Ledger) -> None:
         self.matcher = Matcher(campaign, ledger)
         self.campaign, self.roles = campaign, campaign.roles
-        self.issued = {
-            r["issue_id"]: (r["code"], r["form_id"] or r["code"]) for r in ledger.issued()
-        }
+        self.issued = self.matcher.issued_forms
         projects = campaign.projects() if PROJECT in self.roles else []
         self.projects = {p["code"]: p for p in projects}
         self.codes = unique((plain(p["code"]), p["code"]) for p in projects)

@@ -292,6 +292,13 @@ class Ledger:
     def issued(self) -> list[sqlite3.Row]:
         return list(self.db.execute("SELECT * FROM issued ORDER BY issued_at, file"))
 
+    def issued_forms(self) -> dict[str, tuple[str, str]]:
+        """Each issue id → (its department, its form id): what matching needs of issued."""
+        rows = self.db.execute(
+            "SELECT issue_id, code, COALESCE(NULLIF(form_id, ''), code) FROM issued"
+        )
+        return {issue_id: (code, form) for issue_id, code, form in rows}
+
     # --- returns ----------------------------------------------------------------------
 
     def has_return(self, sha256: str) -> bool:
@@ -374,6 +381,11 @@ class Ledger:
                 ),
             )
             self._event(db, f"mail-{doc['outcome']}", doc.get("code"), doc["message_id"])
+
+    def sent_about(self) -> dict[str, str]:
+        """Each message sent about a department: its Message-ID → the department."""
+        rows = self.db.execute("SELECT message_id, code FROM messages WHERE code IS NOT NULL")
+        return {message_id: code for message_id, code in rows if message_id}
 
     def messages(self, kind: str | None = None) -> list[sqlite3.Row]:
         if kind is None:

@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import threading
 import unicodedata
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +63,44 @@ def outermost(found: set[str]) -> set[str]:
     return {k for k in found if not any(k != o and k in o for o in found)}
 
 
+@dataclass(frozen=True)
+class RosterKeys:
+    """The roster as a return is matched against it (see :class:`Matcher`)."""
+
+    names_by_code: dict[str, str]  # code → department name
+    codes: dict[str, str]  # plain code → code
+    names: dict[str, str]  # plain name → code
+    by_sender: dict[str, str]  # address → the one code it is on the roster for
+
+
+_KEYS: dict[Path, tuple[tuple[int, int, int], RosterKeys]] = {}
+_KEYS_LOCK = threading.Lock()
+
+
+def roster_keys(campaign: Campaign) -> RosterKeys:
+    """This campaign's :class:`RosterKeys`, made again only when departments.json
+    changed (it is only ever replaced whole): a server matching one upload at a time
+    would otherwise read and normalise the whole roster for each (2 ms of 300)."""
+    path = campaign.root / "departments.json"
+    st = path.stat()
+    stamp = (st.st_ino, st.st_mtime_ns, st.st_size)
+    with _KEYS_LOCK:
+        held = _KEYS.get(path)
+    if held is not None and held[0] == stamp:
+        return held[1]
+    docs = campaign.departments()
+    names_by_code = {d["code"]: d["department"] for d in docs}
+    keys = RosterKeys(
+        names_by_code,
+        unique((plain(c), c) for c in names_by_code),
+        unique((plain(n), c) for c, n in names_by_code.items()),
+        unique((a.strip().lower(), d["code"]) for d in docs for a in d.get("emails") or []),
+    )
+    with _KEYS_LOCK:
+        _KEYS[path] = (stamp, keys)
+    return keys
+
+
 class Matcher:
     """Which department a return belongs to, and by what evidence: the first of these
     ways, in order of trust, that names exactly one department of this campaign.
@@ -89,15 +129,12 @@ class Matcher:
     """
 
     def __init__(self, campaign: Campaign, ledger: Ledger) -> None:
-        self.issued = {r["issue_id"]: r["code"] for r in ledger.issued()}
-        docs = campaign.departments()
-        self.departments = {d["code"]: d["department"] for d in docs}
-        self.codes = unique((plain(c), c) for c in self.departments)
-        self.names = unique((plain(n), c) for c, n in self.departments.items())
-        self.sent = {r["message_id"]: r["code"] for r in ledger.messages() if r["code"]}
-        self.by_sender = unique(
-            (a.strip().lower(), d["code"]) for d in docs for a in d.get("emails") or []
-        )
+        self.issued_forms = ledger.issued_forms()  # issue id → (department, form id)
+        self.issued = {issue_id: code for issue_id, (code, _) in self.issued_forms.items()}
+        keys = roster_keys(campaign)
+        self.departments, self.codes, self.names = keys.names_by_code, keys.codes, keys.names
+        self.by_sender = keys.by_sender
+        self.sent = ledger.sent_about()
 
     def code_of(self, text: Any) -> str | None:
         """The roster code ``text`` is, as typed anywhere (``１０２`` is ``102``)."""
