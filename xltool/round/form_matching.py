@@ -28,7 +28,6 @@ class FormMatcher:
     def __init__(self, campaign: Campaign, ledger: Ledger) -> None:
         self.matcher = Matcher(campaign, ledger)
         self.campaign, self.roles = campaign, campaign.roles
-        self.issued = self.matcher.issued_forms
         projects = campaign.projects() if PROJECT in self.roles else []
         self.projects = {p["code"]: p for p in projects}
         self.codes = unique((plain(p["code"]), p["code"]) for p in projects)
@@ -38,9 +37,9 @@ class FormMatcher:
 
     def match(self, result: FileResult, doc: dict[str, Any]) -> Match:
         role = self.role(result)
-        if result.signature == "valid-hmac" and result.issue_id in self.issued:
-            code, form = self.issued[result.issue_id]
-            return code, form, "signature", None
+        signed = self.matcher.signed_form(result)
+        if signed is not None:
+            return signed[0], signed[1], "signature", None
         if doc.get("assigned"):
             department, project = split_form_id(str(doc["assigned"]))
             code = self.matcher.code_of(department)

@@ -292,12 +292,12 @@ class Ledger:
     def issued(self) -> list[sqlite3.Row]:
         return list(self.db.execute("SELECT * FROM issued ORDER BY issued_at, file"))
 
-    def issued_forms(self) -> dict[str, tuple[str, str]]:
-        """Each issue id → (its department, its form id): what matching needs of issued."""
-        rows = self.db.execute(
-            "SELECT issue_id, code, COALESCE(NULLIF(form_id, ''), code) FROM issued"
-        )
-        return {issue_id: (code, form) for issue_id, code, form in rows}
+    def issued_form(self, issue_id: str) -> tuple[str, str] | None:
+        """(department, form id) of one issued form, or None when not issued here."""
+        return self.db.execute(
+            "SELECT code, COALESCE(NULLIF(form_id, ''), code) FROM issued WHERE issue_id=?",
+            (issue_id,),
+        ).fetchone()
 
     # --- returns ----------------------------------------------------------------------
 
@@ -382,10 +382,12 @@ class Ledger:
             )
             self._event(db, f"mail-{doc['outcome']}", doc.get("code"), doc["message_id"])
 
-    def sent_about(self) -> dict[str, str]:
-        """Each message sent about a department: its Message-ID → the department."""
-        rows = self.db.execute("SELECT message_id, code FROM messages WHERE code IS NOT NULL")
-        return {message_id: code for message_id, code in rows if message_id}
+    def sent_about(self, message_id: str) -> str | None:
+        """The department a message xltool sent was about (by its Message-ID), if any."""
+        row = self.db.execute(
+            "SELECT code FROM messages WHERE message_id=? AND code IS NOT NULL", (message_id,)
+        ).fetchone()
+        return row[0] if row else None
 
     def messages(self, kind: str | None = None) -> list[sqlite3.Row]:
         if kind is None:

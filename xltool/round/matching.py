@@ -129,12 +129,17 @@ class Matcher:
     """
 
     def __init__(self, campaign: Campaign, ledger: Ledger) -> None:
-        self.issued_forms = ledger.issued_forms()  # issue id → (department, form id)
-        self.issued = {issue_id: code for issue_id, (code, _) in self.issued_forms.items()}
+        self.ledger = ledger  # asked per return: a round issues thousands of forms
         keys = roster_keys(campaign)
         self.departments, self.codes, self.names = keys.names_by_code, keys.codes, keys.names
         self.by_sender = keys.by_sender
-        self.sent = ledger.sent_about()
+
+    def signed_form(self, result: FileResult) -> tuple[str, str] | None:
+        """(department, form id) of the form a valid signature of this campaign's key
+        says this is, when this campaign issued it."""
+        if result.signature == "valid-hmac" and result.issue_id:
+            return self.ledger.issued_form(result.issue_id)
+        return None
 
     def code_of(self, text: Any) -> str | None:
         """The roster code ``text`` is, as typed anywhere (``１０２`` is ``102``)."""
@@ -175,9 +180,8 @@ class Matcher:
         return None, None, self._why_none(result)
 
     def _by_signature(self, result: FileResult, doc: dict[str, Any]) -> str | None:
-        if result.signature == "valid-hmac" and result.issue_id in self.issued:
-            return self.issued[result.issue_id]
-        return None
+        found = self.signed_form(result)
+        return found[0] if found else None
 
     def _by_hand(self, result: FileResult, doc: dict[str, Any]) -> str | None:
         return self.code_of(doc.get("assigned")) if doc.get("assigned") else None
@@ -191,8 +195,9 @@ class Matcher:
 
     def _by_reply(self, result: FileResult, doc: dict[str, Any]) -> str | None:
         for ref in [doc.get("in_reply_to"), *reversed(doc.get("references") or [])]:
-            if ref and self.sent.get(ref) in self.departments:
-                return self.sent[ref]
+            code = self.ledger.sent_about(ref) if ref else None
+            if code in self.departments:
+                return code
         return None
 
     def _by_sender(self, result: FileResult, doc: dict[str, Any]) -> str | None:

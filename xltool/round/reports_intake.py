@@ -292,20 +292,20 @@ def judge_reports(
     form_kind = dept_kind(campaign)
     names = {d["code"]: d["department"] for d in campaign.departments()}
     out = []
-    with open_ledger(campaign) as ledger:
+    with open_ledger(campaign) as ledger:  # the matcher asks it per report
         matcher = Matcher(campaign, ledger)
         passed = passed_totals(campaign, ledger, status)
-    for doc in docs:
-        reading = read_report(
-            reports_dir(campaign) / doc["file"], form_kind, name=doc["original_name"]
-        )
-        code, how, why = match_report(campaign, matcher, reading, doc, key)
-        against = passed.get(code or "")
-        findings = check_report(reading, against[1] if against else None)
-        out.append(
-            ReportState(doc, reading, code, how, names.get(code or ""),
-                        against[0] if against else None, findings, why)
-        )  # fmt: skip
+        for doc in docs:
+            reading = read_report(
+                reports_dir(campaign) / doc["file"], form_kind, name=doc["original_name"]
+            )
+            code, how, why = match_report(campaign, matcher, reading, doc, key)
+            against = passed.get(code or "")
+            findings = check_report(reading, against[1] if against else None)
+            out.append(
+                ReportState(doc, reading, code, how, names.get(code or ""),
+                            against[0] if against else None, findings, why)
+            )  # fmt: skip
     return out
 
 
