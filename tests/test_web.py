@@ -5,6 +5,7 @@ path traversal, CSRF, oversize uploads, a zip bomb, markup in a name); the comma
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import logging
@@ -30,6 +31,7 @@ from xltool.cli import main
 from xltool.limits import MiB
 from xltool.round.collect import collect
 from xltool.round.folder import Campaign, read_json
+from xltool.round.intake import Item, store
 from xltool.round.portal import portal_links, read_portal, revoke_link
 from xltool.round.rebuild import open_ledger, rebuild
 from xltool.round.status import campaign_status
@@ -522,6 +524,25 @@ def test_the_server_holds_the_ledger_and_a_rebuilt_one_anew(
     recorded = {r.original_name: r.status for r in rows(camp) if r.code == "D02"}
     assert recorded == {base["files"]["fix2"].name: "invalid", base["files"]["ok2"].name: "ok"}
     assert status_of(camp)["departments"][1]["status"] == "passed"
+
+
+def test_bytes_stored_by_a_killed_run_are_found_under_another_name(
+    camp: Campaign, base: dict[str, Any]
+) -> None:
+    """A run killed after storing a file (sidecar written, nothing recorded): the same
+    bytes uploaded again under another name are that stored return, not a second copy."""
+    data = base["files"]["ok3"].read_bytes()
+    store(camp, Item("第3局-初稿.xlsx", "portal", data=data), None, None, {})
+    assert not rows(camp)
+    c = client(camp, base["key"], remote=True)
+    path = link_path(camp, base["key"], "D03")
+    page = post_files(c, path + "/upload", [base["files"]["ok3"]], portal_csrf(c, path))
+    assert "通过" in page.text
+    sha = hashlib.sha256(data).hexdigest()
+    assert [p.name for p in camp.inbox.glob(f"{sha[:16]}-*.json")] == [
+        f"{sha[:16]}-第3局-初稿.xlsx.json"
+    ]
+    assert [(r.sha256, r.original_name) for r in rows(camp)] == [(sha, "第3局-初稿.xlsx")]
 
 
 def test_another_departments_form_and_return_are_404(camp: Campaign, base: dict[str, Any]) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -155,14 +156,23 @@ def stored_sidecars(campaign: Campaign) -> dict[str, dict[str, Any]]:
 def sidecars_for(campaign: Campaign, shas: list[str]) -> dict[str, dict[str, Any]]:
     """The sidecars of these contents only, if stored (names begin with 16 digits of the
     hash), with their hand assignments: what a batch needs, without reading every
-    sidecar of a campaign of thousands of returns."""
+    sidecar of a campaign of thousands of returns. One listing of inbox/ for the whole
+    batch (a listing per content made a batch into a full inbox quadratic)."""
+    contents = set(shas)
+    wanted = {sha[:16] for sha in contents}
     out: dict[str, dict[str, Any]] = {}
-    for sha in set(shas):
-        for sidecar in campaign.inbox.glob(f"{sha[:16]}-*.json"):
-            with contextlib.suppress(OSError, ValueError):
-                doc = read_json(sidecar)
-                if isinstance(doc, dict) and doc.get("sha256") == sha:
-                    out[sha] = doc
+    if not wanted or not campaign.inbox.is_dir():
+        return out
+    names = [
+        n
+        for n in os.listdir(campaign.inbox)
+        if n[:16] in wanted and n[16:17] == "-" and n.endswith(".json")
+    ]
+    for name in names:
+        with contextlib.suppress(OSError, ValueError):
+            doc = read_json(campaign.inbox / name)
+            if isinstance(doc, dict) and doc.get("sha256") in contents:
+                out[doc["sha256"]] = doc
     if out:
         for sha, code in assignments(campaign).items():
             if sha in out:
