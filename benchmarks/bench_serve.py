@@ -4,11 +4,14 @@
     (the page's refresh) through Starlette's TestClient, vs the library call behind them,
     ``campaign_status(...).to_json()``;
 (b) a department page's upload, from the request to its verdict (stored, verified in a
-    bounded worker, matched, recorded), vs ``verify_file`` of the same file in process.
+    bounded worker, matched, recorded), vs ``verify_file`` of the same file in process,
+    through the test client;
+(c) the same through a real uvicorn on the loopback address, posted by an HTTP client
+    that sends without Nagle's delay (TCP_NODELAY), as browsers do.
 
 Figures are printed, as ratios; nothing is asserted.
 
-    python benchmarks/bench_serve.py [--count 300] [--returned 100] [--uploads 10]
+    python benchmarks/bench_serve.py [--count 300] [--returned 100] [--uploads 30]
     python benchmarks/bench_serve.py --campaign DIR --key-file KEY   # (a) of a round made
         # and collected elsewhere, e.g. bench_round.py --keep DIR (3,300 forms)
 """
@@ -16,13 +19,16 @@ Figures are printed, as ratios; nothing is asserted.
 from __future__ import annotations
 
 import argparse
+import socket
 import statistics
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import httpx2
 from bench_campaign import returns, roster
 from starlette.testclient import TestClient
 
@@ -67,7 +73,16 @@ def board(client: TestClient, campaign: Campaign, count: int) -> None:
           f"JSON {t_json * 1000:.0f} ms ({t_json / t_lib:.2f}x)")  # fmt: skip
 
 
-def uploads(client: TestClient, campaign: Campaign, key: bytes, files: list[Path]) -> None:
+def uploads(
+    label: str,
+    post: Callable[..., Any],
+    campaign: Campaign,
+    key: bytes,
+    files: list[Path],
+    prefix: str = "",
+) -> None:
+    """Each file uploaded through its department's page, then verified in process (paired,
+    so a busy moment of the machine weighs on both)."""
     links = {x.code: x.url.removeprefix(PUBLIC) for x in portal_links(campaign, PUBLIC, key=key)}
     spec = campaign.spec()
     web, local = [], []
@@ -75,8 +90,8 @@ def uploads(client: TestClient, campaign: Campaign, key: bytes, files: list[Path
         link = links[path.stem]
         body = {"csrf": portal_csrf(key, link.removeprefix("/d/"))}
         start = time.perf_counter()
-        r = client.post(
-            link + "/upload",
+        r = post(
+            prefix + link + "/upload",
             data=body,
             files={"files": (path.name, path.read_bytes())},
             headers={"X-Requested-With": "fetch"},
@@ -87,15 +102,31 @@ def uploads(client: TestClient, campaign: Campaign, key: bytes, files: list[Path
         verify_file(path, spec, key=key)
         local.append(time.perf_counter() - start)
     t_web, t_local = statistics.median(web), statistics.median(local)
-    print(f"(b) upload to verdict, median of {len(files)}: {t_web * 1000:.0f} ms vs "
-          f"verify_file in process {t_local * 1000:.0f} ms ({t_web / t_local:.1f}x)")  # fmt: skip
+    print(f"{label} upload to verdict, median of {len(files)}: {t_web * 1000:.1f} ms vs "
+          f"verify_file in process {t_local * 1000:.1f} ms ({t_web / t_local:.2f}x)")  # fmt: skip
+
+
+def served(app: Any) -> str:
+    """``app`` served by uvicorn on a free loopback port (in this process, as
+    ``xltool serve`` serves it); its base address."""
+    from xltool.web.server import serve_app
+
+    ready, port = threading.Event(), []
+    threading.Thread(
+        target=serve_app,
+        args=(app, "127.0.0.1", 0),
+        kwargs={"ready": lambda p: (port.append(p), ready.set())},
+        daemon=True,
+    ).start()
+    ready.wait(30)
+    return f"http://127.0.0.1:{port[0]}"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--count", type=int, default=300)
     parser.add_argument("--returned", type=int, default=100)
-    parser.add_argument("--uploads", type=int, default=10)
+    parser.add_argument("--uploads", type=int, default=30, help="uploads in (b), and in (c)")
     parser.add_argument("--campaign", type=Path, help="time the board of this campaign only")
     parser.add_argument("--key-file", type=Path, help="its issuer key (with --campaign)")
     args = parser.parse_args()
@@ -123,7 +154,13 @@ def main() -> None:
         client = TestClient(app, client=("127.0.0.1", 50000))
         assert client.get(f"/?token={TOKEN}", follow_redirects=False).status_code == 303
         board(client, campaign, args.count)
-        uploads(client, campaign, key, made[args.returned : args.returned + args.uploads])
+        todo = made[args.returned :]
+        uploads("(b)", client.post, campaign, key, todo[: args.uploads])
+        nodelay = [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
+        with httpx2.Client(transport=httpx2.HTTPTransport(socket_options=nodelay)) as http:
+            base = served(app)
+            todo = todo[args.uploads : 2 * args.uploads]
+            uploads("(c)", http.post, campaign, key, todo, prefix=base)
 
 
 if __name__ == "__main__":
