@@ -5,9 +5,11 @@ rebuilt ledger keeps it. Through the library: campaign.init, collect, assign, re
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -296,6 +298,8 @@ def test_whole_tokens_finds_what_the_boundary_pattern_finds(keys: set[str], text
 def test_the_roster_kept_for_matching_follows_departments_json(copy: Campaign) -> None:
     """A server keeps the roster's keys between uploads; a department added, or a name
     changed to one of the same length, is matched at once all the same."""
+    roster = copy.root / "departments.json"
+    os.utime(roster, (time.time() - 60, time.time() - 60))  # as a server finds it, settled
     before = roster_keys(copy)
     assert before.codes["101"] == "101" and roster_keys(copy) is before
     docs = copy.departments()
@@ -305,5 +309,15 @@ def test_the_roster_kept_for_matching_follows_departments_json(copy: Campaign) -
     after = roster_keys(copy)
     assert after.codes["401"] == "401" and after.names["市财务局"] == "101"
     assert "市财政局" not in after.names
+    # a change its stamp cannot show (same inode and size, a time within the same coarse
+    # tick): the file changed moments ago, so nothing made from it was kept
+    st = roster.stat()
+    roster.write_text(roster.read_text(encoding="utf-8").replace("市财务局", "市统计局"), "utf-8")
+    os.utime(roster, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert roster_keys(copy).names["市统计局"] == "101"
+    os.utime(roster, (time.time() - 30, time.time() - 30))
+    settled = roster_keys(copy)  # the changed file, kept from now on
+    assert settled.codes["401"] == "401" and roster_keys(copy) is settled
+    assert "市统计局" in settled.names
     with open_ledger(copy) as ledger:
         assert Matcher(copy, ledger).by_file_name("401 自评表") == "401"

@@ -21,13 +21,15 @@ The folder is the truth; the ledger is its index.
 from __future__ import annotations
 
 import json
+import threading
+import time
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
@@ -40,6 +42,7 @@ from xltool.round.formset import DEPT, PROJECT, FormRef, split_form_id
 from xltool.round.ledger import Ledger
 from xltool.safeio import safe_stem, write_atomic
 
+T = TypeVar("T")
 CAMPAIGN_FILE = "campaign.yaml"
 FORMAT = 1
 DEFAULT_ZONE = "Asia/Shanghai"
@@ -56,6 +59,35 @@ def write_json(path: Path, document: Any, force: bool = True) -> None:
 
 def read_json(path: Path) -> Any:
     return json.loads(path.read_text(encoding="utf-8"))
+
+
+_MADE: dict[tuple[Path, str], tuple[tuple[int, int, int], Any]] = {}
+_MADE_LOCK = threading.Lock()
+
+
+def made_from(path: Path, name: str, make: Callable[[], T]) -> T:
+    """``make()``, what ``name`` derives from the file at ``path``, made again only when
+    that file changed (by inode, mtime and size: the campaign's JSON files are replaced
+    whole, never edited in place). A long-lived process (``xltool serve``) would
+    otherwise read and work out the same file for every request. Callers do not modify
+    what it returns. A missing file, or one changed in the last two seconds, is not kept:
+    file times are coarse (a few ms) and inode numbers reused, so two quick replacements
+    could look like none (as git treats its "racily clean" entries)."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return make()
+    if time.time_ns() - st.st_mtime_ns < 2_000_000_000:
+        return make()
+    stamp = (st.st_ino, st.st_mtime_ns, st.st_size)
+    with _MADE_LOCK:
+        held = _MADE.get((path, name))
+    if held is not None and held[0] == stamp:
+        return held[1]
+    made = make()
+    with _MADE_LOCK:
+        _MADE[(path, name)] = (stamp, made)
+    return made
 
 
 def read_kept(path: Path) -> Any:

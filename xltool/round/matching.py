@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import threading
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -11,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from xltool.checking.result import FileResult
-from xltool.round.folder import Campaign
+from xltool.round.folder import Campaign, made_from
 from xltool.round.ledger import Ledger
 
 
@@ -73,32 +72,22 @@ class RosterKeys:
     by_sender: dict[str, str]  # address → the one code it is on the roster for
 
 
-_KEYS: dict[Path, tuple[tuple[int, int, int], RosterKeys]] = {}
-_KEYS_LOCK = threading.Lock()
-
-
 def roster_keys(campaign: Campaign) -> RosterKeys:
     """This campaign's :class:`RosterKeys`, made again only when departments.json
-    changed (it is only ever replaced whole): a server matching one upload at a time
-    would otherwise read and normalise the whole roster for each (2 ms of 300)."""
-    path = campaign.root / "departments.json"
-    st = path.stat()
-    stamp = (st.st_ino, st.st_mtime_ns, st.st_size)
-    with _KEYS_LOCK:
-        held = _KEYS.get(path)
-    if held is not None and held[0] == stamp:
-        return held[1]
-    docs = campaign.departments()
-    names_by_code = {d["code"]: d["department"] for d in docs}
-    keys = RosterKeys(
-        names_by_code,
-        unique((plain(c), c) for c in names_by_code),
-        unique((plain(n), c) for c, n in names_by_code.items()),
-        unique((a.strip().lower(), d["code"]) for d in docs for a in d.get("emails") or []),
-    )
-    with _KEYS_LOCK:
-        _KEYS[path] = (stamp, keys)
-    return keys
+    changed: a server matching one upload at a time would otherwise read and normalise
+    the whole roster for each (2 ms of 300 departments)."""
+
+    def make() -> RosterKeys:
+        docs = campaign.departments()
+        names_by_code = {d["code"]: d["department"] for d in docs}
+        return RosterKeys(
+            names_by_code,
+            unique((plain(c), c) for c in names_by_code),
+            unique((plain(n), c) for c, n in names_by_code.items()),
+            unique((a.strip().lower(), d["code"]) for d in docs for a in d.get("emails") or []),
+        )
+
+    return made_from(campaign.root / "departments.json", "roster_keys", make)
 
 
 class Matcher:

@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from xltool.errors import XltoolError
-from xltool.round.folder import Campaign, now_iso, read_kept, write_json
+from xltool.round.folder import Campaign, made_from, now_iso, read_kept, write_json
 from xltool.safeio import shown_path
 
 PORTAL_FILE = "portal.json"
@@ -106,11 +106,27 @@ def check_link(campaign: Campaign, key: bytes, token: str, now: datetime | None 
         raise LinkRefused("invalid")
     if claim["e"] <= int((now or datetime.now(UTC)).timestamp()):
         raise LinkRefused("expired")
-    entry = (read_portal(campaign).get("nonces") or {}).get(claim["c"])
-    current = str(entry.get("nonce", "")) if isinstance(entry, dict) else ""
+    current = _current_nonces(campaign).get(claim["c"], "")
     if not current or not hmac.compare_digest(current, claim["n"]):
         raise LinkRefused("revoked")
     return str(claim["c"])
+
+
+def _current_nonces(campaign: Campaign) -> dict[str, str]:
+    """Each department's current nonce as portal.json says (read again only when it
+    changed, so a link revoked a moment ago is refused at once)."""
+
+    def make() -> dict[str, str]:
+        entries = read_portal(campaign).get("nonces")
+        if not isinstance(entries, dict):
+            return {}
+        return {
+            code: str(entry.get("nonce", ""))
+            for code, entry in entries.items()
+            if isinstance(entry, dict)
+        }
+
+    return made_from(campaign.root / PORTAL_FILE, "nonces", make)
 
 
 def portal_csrf(key: bytes, token: str) -> str:
