@@ -20,6 +20,7 @@ from docx import Document
 from xltool.errors import SpecError
 from xltool.forms.kinds import load_spec
 from xltool.forms.spec import Spec, from_plain, plain
+from xltool.reading.recheck_read import is_recheck_workbook
 from xltool.round.folder import Campaign
 from xltool.round.rebuild import open_ledger
 from xltool.round.recheck import Member, draw_sample
@@ -249,7 +250,7 @@ def test_the_charts_find_a_chinese_font_with_every_glyph() -> None:
 def test_the_same_seed_draws_the_same_sample(round_: dict[str, Any]) -> None:
     folder = round_["folder"]
     args = ["recheck", "sample", "--rate", "50%", "--seed", "2025", *round_["c"]]
-    first = run_cli(*args).output
+    first = run_cli(*args, "--force").output  # --force: whichever test drew one before
     record = json.loads((folder / "recheck.json").read_text(encoding="utf-8"))
     again = run_cli(*args, "--force").output
     assert first == again
@@ -306,11 +307,15 @@ def test_returned_recheck_forms_give_deviation_and_grade_change(round_: dict[str
     folder = round_["folder"]
     campaign = Campaign.find(folder)
     key = campaign.key(round_["key"])
+    run_cli("recheck", "sample", "--rate", "50%", "--seed", "2025", "--force", *round_["c"])
     sample = json.loads((folder / "recheck.json").read_text(encoding="utf-8"))["sample"]
     big, small = sample[0], sample[1]
     for member, minus in ((big, 5), (small, 1)):
         src = folder / "recheck" / "issued" / member["issued"]
         done = fill_recheck(src, round_["tmp"] / f"rc-{member['code']}.xlsx", minus)
+        assert is_recheck_workbook(done.read_bytes())  # what collect and the pages ask
+        form = next((folder / "issued").rglob("*.xlsx")).read_bytes()
+        assert not is_recheck_workbook(form)
         taken = take_recheck(campaign, done.read_bytes(), done.name, key=key)
         assert taken.code == member["code"]
     lines = {x.code: x for x in recheck_status(campaign, key=key)}
