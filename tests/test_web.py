@@ -277,6 +277,13 @@ def test_english_pages(camp: Campaign, base: dict[str, Any]) -> None:
     c = signed_in(client(camp, base["key"], lang="en"))
     page = c.get("/").text
     assert "Deadline" in page and "overdue" in page and "逾期" not in page
+    path = link_path(camp, base["key"], "D02")
+    verdict = post_files(c, path + "/upload", [base["files"]["fix2"]], portal_csrf(c, path))
+    assert "give the reason and remedy" in verdict.text and "偏差原因" not in verdict.text
+    page = c.get("/dept/D02").text
+    assert "give the reason and remedy" in page and "请填写偏差原因" not in page
+    zh = signed_in(client(camp, base["key"])).get("/dept/D02").text
+    assert "请填写偏差原因" in zh  # the same return, in the server's other language
 
 
 # --- downloads --------------------------------------------------------------------------

@@ -319,7 +319,7 @@ def record_stored(
             "execution_rate": totals.get("execution_rate"),
             "score": totals.get("score"),
             "totals": _json(totals) if result.totals else None,
-            "findings": _json([f.to_json("zh") for f in result.findings]),
+            "findings": _json([_both(f) for f in result.findings]),
             "annotated": Path(result.annotated).name if result.annotated else None,
             "unmatched_reason": reason,
             "form_id": form_id,
@@ -327,6 +327,12 @@ def record_stored(
         ledger.put_return(row)
         recorded[doc["sha256"]] = row
     return recorded
+
+
+def _both(finding: Any) -> dict[str, Any]:
+    """A finding as the ledger keeps it: in Chinese, and its message in English too (the
+    pages of ``xltool serve --lang en``)."""
+    return {**finding.to_json("zh"), "message_en": finding.message("en")}
 
 
 def _json(value: Any) -> str:

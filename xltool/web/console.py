@@ -111,7 +111,9 @@ def department_view(state: WebState, code: str, link: bool = True) -> dict[str, 
         "phone": roster.get("phone") or "",
         "issued": sorted(issued, key=lambda f: f["issued_at"], reverse=True),
         "returns": [_return(r, zone, lang, current) for r in reversed(returns)],
-        "findings": findings_of(next((r.findings for r in returns if r.sha256 == current), [])),
+        "findings": findings_of(
+            next((r.findings for r in returns if r.sha256 == current), []), lang
+        ),
         "link": _link(state, code) if link else None,
         "report": report_status(c, lang, st).get(code),
     }

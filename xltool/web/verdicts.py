@@ -10,14 +10,15 @@ from xltool.round.intake import Outcome
 from xltool.web.texts import text
 
 
-def findings_of(recorded: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """A return's findings as recorded (messages in Chinese), errors first."""
+def findings_of(recorded: list[dict[str, Any]], lang: str) -> list[dict[str, Any]]:
+    """A return's findings as recorded, errors first, in ``lang`` (in Chinese when the
+    return was recorded before the ledger kept them in English too)."""
     out = [
         {
             "code": f.get("code") or "",
             "severity": f.get("severity") or "error",
             "cell": f"{f['sheet']}!{f['cell']}" if f.get("sheet") and f.get("cell") else "",
-            "message": f.get("message") or "",
+            "message": (lang == "en" and f.get("message_en")) or f.get("message") or "",
         }
         for f in recorded
         if not f.get("internal")
@@ -44,7 +45,7 @@ def verdict(o: Outcome, lang: str, own: str | None) -> dict[str, Any]:
         "sha256": o.sha256 or "",
         "annotated": bool(o.annotated),
         "notes": [zh_en[0] if zh else zh_en[1] for zh_en in o.notes],
-        "findings": findings_of(o.findings),
+        "findings": findings_of(o.findings, lang),
         "other": own is not None and o.code is not None and o.code != own,
     }
     if out["other"]:  # another department's form: say so, show none of its details
