@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import zipfile
 from pathlib import Path
@@ -44,18 +45,17 @@ PUBLIC_NAMES = [
 
 
 def run(args: list[str], cwd: Path) -> tuple[int, str, str]:
-    runner = CliRunner()
-    with runner.isolated_filesystem(temp_dir=cwd):
-        result = runner.invoke(main, args, catch_exceptions=False)
-        return result.exit_code, result.stdout, result.stderr
+    with contextlib.chdir(cwd):
+        result = CliRunner().invoke(main, args, catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
 
 
 def test_new_with_no_options_writes_a_blank_template_into_forms(tmp_path: Path) -> None:
     runner = CliRunner()
-    with runner.isolated_filesystem(temp_dir=tmp_path) as cwd:
+    with contextlib.chdir(tmp_path):
         result = runner.invoke(main, ["new"])
         assert result.exit_code == 0, result.output
-        files = list((Path(cwd) / "forms").glob("*.xlsx"))
+        files = list((tmp_path / "forms").glob("*.xlsx"))
         assert [f.name for f in files] == ["部门整体支出绩效自评表.xlsx"]
         wb = openpyxl.load_workbook(files[0])
         assert wb.sheetnames[:2] == ["自评表", "填表说明"]
@@ -65,9 +65,9 @@ def test_new_with_no_options_writes_a_blank_template_into_forms(tmp_path: Path) 
 
 def test_new_never_overwrites_without_force(tmp_path: Path) -> None:
     runner = CliRunner()
-    with runner.isolated_filesystem(temp_dir=tmp_path) as cwd:
+    with contextlib.chdir(tmp_path):
         assert runner.invoke(main, ["new"]).exit_code == 0
-        target = Path(cwd) / "forms" / "部门整体支出绩效自评表.xlsx"
+        target = tmp_path / "forms" / "部门整体支出绩效自评表.xlsx"
         before = target.read_bytes()
         again = runner.invoke(main, ["new"])
         assert again.exit_code == 2
