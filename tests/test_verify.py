@@ -16,6 +16,7 @@ from xltool.checking.verify import verify_file, verify_paths
 from xltool.cli import main
 from xltool.findings import CATALOGUE
 from xltool.forms.kinds import load_builtin
+from xltool.round.results import Keeper
 
 from .conftest import SAMPLES
 from .faulty import VARIANTS, seed_bytes
@@ -210,13 +211,22 @@ def test_a_worker_that_overruns_gives_file_unreadable_and_the_batch_goes_on(
         return real(path, *args)
 
     monkeypatch.setattr(verify_module, "_verify", sometimes_hangs)
+    kept = tmp_path / "results"
+    kept.mkdir()
     results = verify_paths(
-        [slow, SAMPLES / "yuelu-commerce-2019.xlsx"], jobs=2, bounds=Bounds(seconds=2)
+        [slow, SAMPLES / "yuelu-commerce-2019.xlsx"],
+        jobs=2,
+        bounds=Bounds(seconds=2),
+        keep=Keeper(str(kept), "stamp"),
     )
     assert results[0].findings[0].code == "file-unreadable" and "2 s" in results[0].findings[
         0
     ].message("en")
     assert results[1].status == "ok"
+    # each result kept where it was made: the worker's by the worker, the overrun one's
+    # by the parent that stopped it (a summary does not wait out the bound again)
+    shas = {hashlib.sha256(p.read_bytes()).hexdigest() for p in (slow, Path(results[1].path))}
+    assert {p.stem for p in kept.glob("*.json")} == shas
 
 
 def test_every_code_in_the_catalogue_is_documented() -> None:

@@ -30,6 +30,8 @@ class Task(Protocol):
 
     def run(self, path: Path, annotate_to: Path | None) -> FileResult: ...
 
+    def after_reply(self, result: FileResult) -> None: ...
+
 
 def _worker(task: Task, memory: int, conn: Any) -> None:
     """A worker process: bound its memory, then run the task on each path it is sent
@@ -52,6 +54,7 @@ def _worker(task: Task, memory: int, conn: Any) -> None:
             )
             traceback.print_exc(file=sys.stderr)
         conn.send(result)
+        task.after_reply(result)
     conn.close()
 
 
@@ -128,10 +131,12 @@ class Pool:
         index, path, _ = slot.job
         if not result.sha256 and is_regular(path):
             # a worker that died or overran: the hash of what it was given, if that is
-            # a regular file within the size bound (never read unbounded again)
+            # a regular file within the size bound (never read unbounded again); kept
+            # here, as a worker keeps what it made
             with contextlib.suppress(OSError):
                 data = read_input(path, self.task.limits.max_bytes)
                 result.sha256, result.bytes = hashlib.sha256(data).hexdigest(), len(data)
+                self.task.after_reply(result)
         slot.job = None
         self.done(index, result)
 

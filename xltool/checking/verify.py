@@ -202,12 +202,20 @@ class Task:
     lang: str = "zh"
     force: bool = False
     findings_only: bool = False  # annotate only files that have findings
+    keep: Callable[[FileResult], None] | None = None  # given each result once it is sent
 
     def run(self, path: Path, annotate_to: Path | None) -> FileResult:
         result, data = _verify(path, self.spec, self.limits, self.key)
         if annotate_to is not None and (result.findings or not self.findings_only):
             _annotate(result, data, annotate_to, self.lang, self.force)
         return result
+
+    def after_reply(self, result: FileResult) -> None:
+        """In the worker, once the result is on its way: ``keep`` it (a cache of what
+        verify said; writing it here keeps it off the caller's path)."""
+        if self.keep is not None and result.sha256:
+            with contextlib.suppress(Exception):  # a cache not written loses nothing
+                self.keep(result)
 
 
 def _annotate(result: FileResult, data: bytes | None, target: Path, lang: str, force: bool) -> None:
@@ -247,11 +255,13 @@ def verify_paths(
     force: bool = False,
     annotate_findings_only: bool = False,
     batch: bool = True,
+    keep: Callable[[FileResult], None] | None = None,
 ) -> list[FileResult]:
     """Verify files in ``jobs`` worker processes, each file within ``bounds`` (and its
     annotated copy, for the paths ``annotate`` maps to a target). Results come back in
     the order of ``paths``. Nothing reads an input outside a worker. ``batch``: add what
-    only a batch shows (one form returned twice, a file named for another department)."""
+    only a batch shows (one form returned twice, a file named for another department).
+    ``keep``: given each result verified in a worker, by the worker, after it answered."""
     limits = limits or Limits()
     annotate = annotate or {}
     results: dict[int, FileResult] = {}
@@ -269,7 +279,7 @@ def verify_paths(
             result = FileResult(path=str(path))
             result.findings.append(cannot_open(_not_regular(path)))
             done(index, result)
-    task = Task(spec, limits, key, lang, force, annotate_findings_only)
+    task = Task(spec, limits, key, lang, force, annotate_findings_only, keep)
     Pool(task, bounds or Bounds(), jobs).run(pending, done)
     ordered = [results[i] for i in range(len(paths))]
     if batch:  # a campaign keeps every return; its ledger, not a batch, decides

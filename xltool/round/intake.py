@@ -28,7 +28,7 @@ from xltool.round.folder import Campaign, read_json, read_kept, safe_name, write
 from xltool.round.form_matching import FormMatcher
 from xltool.round.ledger import Ledger
 from xltool.round.received import received
-from xltool.round.results import keep as keep_results
+from xltool.round.results import keeper
 from xltool.safeio import OutputExists, shown_path
 
 STRONG = ("signature", "hand")  # evidence a weaker match never displaces
@@ -301,8 +301,8 @@ def record_stored(
         annotate=targets,
         annotate_findings_only=True,
         batch=False,
+        keep=keeper(campaign, key),  # so the roll-up need not verify them again
     )
-    keep_results(campaign, results, key)  # the roll-up need not verify them again
     matcher = FormMatcher(campaign, ledger)
     recorded = {}
     for doc, result in zip(todo, results, strict=True):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,16 +34,37 @@ def stamp(campaign: Campaign, key: bytes | None) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
-def keep(campaign: Campaign, results: list[FileResult], key: bytes | None) -> None:
-    """Each result, under its file's sha256 (a result without one is not kept)."""
+@dataclass(frozen=True)
+class Keeper:
+    """Keeps one result, under its file's sha256, in ``folder`` (made under ``made``).
+    Plain values, so a verify task that carries it is the same task from one batch to the
+    next (a server's kept workers serve it again)."""
+
+    folder: str
+    made: str
+
+    def __call__(self, r: FileResult) -> None:
+        if not r.sha256:
+            return  # a result without one is not kept
+        doc = jsonable({**_fields(r), "findings": [_fields(f) for f in r.findings]})
+        text = json.dumps({"stamp": self.made, "result": doc}, ensure_ascii=False)
+        target = Path(self.folder) / f"{r.sha256}.json"
+        write_atomic(target, lambda h: h.write(text.encode()), True)
+
+
+def keeper(campaign: Campaign, key: bytes | None) -> Keeper:
+    """This campaign's :class:`Keeper` (``verify_paths(keep=…)`` has each worker keep
+    the results it made, once it has answered)."""
     folder = campaign.root / FOLDER
     folder.mkdir(exist_ok=True)
-    made = stamp(campaign, key)
+    return Keeper(str(folder), stamp(campaign, key))
+
+
+def keep(campaign: Campaign, results: list[FileResult], key: bytes | None) -> None:
+    """Each result, under its file's sha256 (a result without one is not kept)."""
+    kept_by = keeper(campaign, key)
     for r in results:
-        if r.sha256:
-            doc = jsonable({**_fields(r), "findings": [_fields(f) for f in r.findings]})
-            text = json.dumps({"stamp": made, "result": doc}, ensure_ascii=False)
-            write_atomic(folder / f"{r.sha256}.json", lambda h, t=text: h.write(t.encode()), True)
+        kept_by(r)
 
 
 def _fields(obj: Any) -> dict[str, Any]:
