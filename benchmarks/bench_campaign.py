@@ -105,7 +105,7 @@ def main() -> None:
         print(f"    ratio collect / verify: {t_collect / t_verify:.2f}x (aim <= 1.3x)")
 
         second = Campaign.open(shutil.copytree(tmp / "base", tmp / "b"))
-        t_faulty = timed(lambda: collect(second, [str(tmp / "faulty")], key=key, jobs=2))
+        t_faulty = timed(lambda: collect(second, [str(p) for p in faulty], key=key, jobs=2))
         per_clean, per_faulty = t_collect / len(clean), t_faulty / len(faulty)
         print(f"(b) collect {len(faulty)} faulty returns (annotated): {t_faulty:6.2f} s, "
               f"{per_faulty * 1000:.0f} ms a file vs {per_clean * 1000:.0f} ms clean "
