@@ -28,6 +28,7 @@ from click.testing import CliRunner
 from starlette.testclient import TestClient
 
 from xltool.cli import main
+from xltool.errors import XltoolError
 from xltool.limits import MiB
 from xltool.round.collect import collect
 from xltool.round.folder import Campaign, read_json
@@ -531,6 +532,26 @@ def test_the_server_holds_the_ledger_and_a_rebuilt_one_anew(
     recorded = {r.original_name: r.status for r in rows(camp) if r.code == "D02"}
     assert recorded == {base["files"]["fix2"].name: "invalid", base["files"]["ok2"].name: "ok"}
     assert status_of(camp)["departments"][1]["status"] == "passed"
+
+
+def test_a_rebuild_that_cannot_replace_a_held_ledger_says_so(
+    camp: Campaign, base: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On Windows a file another program holds open cannot be replaced (the server holds
+    the ledger): one clear line, the old ledger kept, no rebuilt copy left behind."""
+    collect(camp, [str(base["files"]["ok1"])], key=base["key"])
+    before = [r.sha256 for r in rows(camp)]
+
+    def refused(*_args: Any) -> None:
+        raise PermissionError(13, "The process cannot access the file")
+
+    monkeypatch.setattr("xltool.round.rebuild.os.replace", refused)
+    with pytest.raises(XltoolError) as caught:
+        rebuild(camp, key=base["key"])
+    assert "xltool serve" in caught.value.text("zh") and "close it" in caught.value.text("en")
+    assert not list(camp.root.glob(".ledger-rebuild-*"))
+    monkeypatch.undo()
+    assert [r.sha256 for r in rows(camp)] == before and len(before) == 1
 
 
 def test_bytes_stored_by_a_killed_run_are_found_under_another_name(

@@ -9,9 +9,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from xltool.errors import XltoolError
 from xltool.round.folder import Campaign, read_json
 from xltool.round.intake import read_assignments, record_stored, stored_sidecars
 from xltool.round.ledger import Ledger
+from xltool.safeio import shown_path
 
 
 def _record_departments(campaign: Campaign, ledger: Ledger) -> None:
@@ -90,9 +92,18 @@ def rebuild(
         record_stored(campaign, ledger, docs, key=key, progress=progress)
         _record_assignments(campaign, ledger)
         ledger.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    for suffix in ("-wal", "-shm"):
-        Path(str(campaign.ledger_path) + suffix).unlink(missing_ok=True)
-    os.replace(tmp, campaign.ledger_path)
+    try:
+        for suffix in ("-wal", "-shm"):
+            Path(str(campaign.ledger_path) + suffix).unlink(missing_ok=True)
+        os.replace(tmp, campaign.ledger_path)
+    except PermissionError:  # Windows: a file another program holds open stays
+        tmp.unlink(missing_ok=True)
+        raise XltoolError(
+            f"台账 {shown_path(campaign.ledger_path)} 正被另一个程序使用（xltool serve、DB "
+            "Browser 等），无法替换：请先关闭它再重建",
+            f"the ledger {shown_path(campaign.ledger_path)} is open in another program (xltool "
+            "serve, DB Browser …) and cannot be replaced: close it and rebuild again",
+        ) from None
 
 
 def open_ledger(campaign: Campaign) -> Ledger:
