@@ -12,13 +12,16 @@
 Figures are printed, as ratios; nothing is asserted.
 
     python benchmarks/bench_serve.py [--count 300] [--returned 100] [--uploads 30]
-    python benchmarks/bench_serve.py --campaign DIR --key-file KEY   # (a) of a round made
-        # and collected elsewhere, e.g. bench_round.py --keep DIR (3,300 forms)
+    python benchmarks/bench_serve.py --campaign DIR --key-file KEY [--returns DIR]
+        # (a) of a round made and collected elsewhere, e.g. bench_round.py --keep DIR
+        # (3,300 forms: DIR/round, DIR/home/issuer.key); with --returns DIR/returns, (b)
+        # into a copy of it, its project returns each saved anew
 """
 
 from __future__ import annotations
 
 import argparse
+import shutil
 import socket
 import statistics
 import tempfile
@@ -29,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx2
+import openpyxl
 from bench_campaign import returns, roster
 from starlette.testclient import TestClient
 
@@ -81,13 +85,14 @@ def uploads(
     files: list[Path],
     prefix: str = "",
 ) -> None:
-    """Each file uploaded through its department's page, then verified in process (paired,
-    so a busy moment of the machine weighs on both)."""
+    """Each file uploaded through its department's page (the department code begins its
+    name), then verified in process (paired, so a busy moment of the machine weighs on
+    both)."""
     links = {x.code: x.url.removeprefix(PUBLIC) for x in portal_links(campaign, PUBLIC, key=key)}
-    spec = campaign.spec()
+    spec = campaign.specs()
     web, local = [], []
     for path in files:
-        link = links[path.stem]
+        link = links[path.stem.split("-")[0]]
         body = {"csrf": portal_csrf(key, link.removeprefix("/d/"))}
         start = time.perf_counter()
         r = post(
@@ -97,7 +102,7 @@ def uploads(
             headers={"X-Requested-With": "fetch"},
         )
         web.append(time.perf_counter() - start)
-        assert r.status_code == 200 and "通过" in r.text, r.text
+        assert r.status_code == 200 and "通过" in r.text and "校验通过" in r.text, r.text
         start = time.perf_counter()
         verify_file(path, spec, key=key)
         local.append(time.perf_counter() - start)
@@ -122,6 +127,33 @@ def served(app: Any) -> str:
     return f"http://127.0.0.1:{port[0]}"
 
 
+def kept_round(folder: Path, key_file: Path, returns_dir: Path | None, count: int) -> None:
+    """(a) of a round made elsewhere; with ``returns_dir``, (b) into a copy of it: project
+    returns of that round, each saved anew by openpyxl (new bytes, the same signed form)."""
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        campaign = Campaign.open(shutil.copytree(folder, tmp / "round"))
+        key = load_key(key_file)
+        assert key is not None
+        app = create_app(campaign, token=TOKEN, key=key, portal_pages=True, public_url=PUBLIC)
+        client = TestClient(app, client=("127.0.0.1", 50000))
+        assert client.get(f"/?token={TOKEN}", follow_redirects=False).status_code == 303
+        forms = len(campaign.forms())
+        print(f"campaign {folder}: {len(campaign.departments())} departments, {forms} forms")
+        board(client, campaign, len(campaign.departments()))
+        if returns_dir is None:
+            return
+        made = []
+        for path in sorted(returns_dir.glob("*-P*.xlsx"))[:count]:
+            wb = openpyxl.load_workbook(path)
+            wb.properties.keywords = "saved anew"
+            wb.save(tmp / path.name)
+            made.append(tmp / path.name)
+        time.sleep(2.1)  # the round's files, copied just now, settle (folder.made_from)
+        keep_workers(True)
+        uploads("(b)", client.post, campaign, key, made)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--count", type=int, default=300)
@@ -129,16 +161,12 @@ def main() -> None:
     parser.add_argument("--uploads", type=int, default=30, help="uploads in (b), and in (c)")
     parser.add_argument("--campaign", type=Path, help="time the board of this campaign only")
     parser.add_argument("--key-file", type=Path, help="its issuer key (with --campaign)")
+    parser.add_argument(
+        "--returns", type=Path, help="with --campaign: upload these returns, each saved anew"
+    )
     args = parser.parse_args()
     if args.campaign is not None:
-        campaign = Campaign.open(args.campaign)
-        key = load_key(args.key_file)
-        app = create_app(campaign, token=TOKEN, key=key)
-        client = TestClient(app, client=("127.0.0.1", 50000))
-        assert client.get(f"/?token={TOKEN}", follow_redirects=False).status_code == 303
-        forms = len(campaign.forms())
-        print(f"campaign {args.campaign}: {len(campaign.departments())} departments, {forms} forms")
-        board(client, campaign, len(campaign.departments()))
+        kept_round(args.campaign, args.key_file, args.returns, args.uploads)
         return
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
