@@ -554,23 +554,37 @@ def test_a_rebuild_that_cannot_replace_a_held_ledger_says_so(
     assert [r.sha256 for r in rows(camp)] == before and len(before) == 1
 
 
-def test_bytes_stored_by_a_killed_run_are_found_under_another_name(
+def test_what_an_interrupted_run_stored_is_the_next_runs_to_finish(
     camp: Campaign, base: dict[str, Any]
 ) -> None:
-    """A run killed after storing a file (sidecar written, nothing recorded): the same
-    bytes uploaded again under another name are that stored return, not a second copy."""
-    data = base["files"]["ok3"].read_bytes()
-    store(camp, Item("第3局-初稿.xlsx", "portal", data=data), None, None, {})
-    assert not rows(camp)
+    """A run killed after storing files (sidecars written, nothing recorded): a
+    department's upload leaves them be; the bureau's next collect records each, the same
+    bytes under another name being that stored return, not a second copy."""
+    files = base["files"]
+    orphan = hashlib.sha256(files["ok3"].read_bytes()).hexdigest()
+    other = hashlib.sha256(files["fix4"].read_bytes()).hexdigest()
+    store(camp, Item("第3局-初稿.xlsx", "mail", data=files["ok3"].read_bytes()), None, None, {})
+    store(camp, Item("第4局.xlsx", "mail", data=files["fix4"].read_bytes()), None, None, {})
     c = client(camp, base["key"], remote=True)
-    path = link_path(camp, base["key"], "D03")
-    page = post_files(c, path + "/upload", [base["files"]["ok3"]], portal_csrf(c, path))
-    assert "通过" in page.text
-    sha = hashlib.sha256(data).hexdigest()
-    assert [p.name for p in camp.inbox.glob(f"{sha[:16]}-*.json")] == [
-        f"{sha[:16]}-第3局-初稿.xlsx.json"
-    ]
-    assert [(r.sha256, r.original_name) for r in rows(camp)] == [(sha, "第3局-初稿.xlsx")]
+    path = link_path(camp, base["key"], "D01")
+    page = post_files(c, path + "/upload", [files["ok1"]], portal_csrf(c, path))
+    assert "通过" in page.text and "初稿" not in page.text and "第4局.xlsx" not in page.text
+    assert [r.code for r in rows(camp)] == ["D01"]
+
+    done = collect(camp, [str(files["ok3"])], key=base["key"])
+    lines = {o.sha256: o for o in done}
+    assert lines[orphan].kind == "collected" and lines[orphan].stored.endswith("第3局-初稿.xlsx")
+    assert lines[other].kind == "collected" and lines[other].item.original_name == "第4局.xlsx"
+    assert "recorded now" in lines[other].to_json("en")["notes"][0]
+    assert sorted(p.name for p in camp.inbox.glob(f"{orphan[:16]}-*")) == [
+        f"{orphan[:16]}-第3局-初稿.xlsx",
+        f"{orphan[:16]}-第3局-初稿.xlsx.json",
+    ]  # one copy
+    assert {r.sha256: r.original_name for r in rows(camp) if r.code in ("D03", "D04")} == {
+        orphan: "第3局-初稿.xlsx",
+        other: "第4局.xlsx",
+    }
+    assert collect(camp, [str(files["ok2"])], key=base["key"])[1:] == []  # nothing left
 
 
 def test_another_departments_form_and_return_are_404(camp: Campaign, base: dict[str, Any]) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -11,7 +10,14 @@ from xltool.reading.sniff import Limits
 from xltool.round.assign import Assignment, move, signature_note, target_code
 from xltool.round.folder import Campaign, ledger_guard
 from xltool.round.inputs import items_from_paths
-from xltool.round.intake import Item, Outcome, record_stored, sidecars_for, store
+from xltool.round.intake import (
+    Item,
+    Outcome,
+    record_stored,
+    sidecars_for,
+    store,
+    unrecorded,
+)
 from xltool.round.ledger import Ledger, ReturnRow
 from xltool.round.matching import roster_keys
 from xltool.round.rebuild import open_ledger
@@ -28,27 +34,35 @@ def collect(
     items: list[Item] | None = None,
     progress: Callable[[FileResult], None] | None = None,
     move_recorded: bool = True,
+    finish_interrupted: bool = True,
 ) -> list[Outcome]:
     """Store, verify, match and record every input; one Outcome per input. With
     ``assigned`` (a department code), every input is that department's by hand: a new
     one as it is recorded, one recorded before moved there (:func:`.assign.move`) unless
     ``move_recorded`` is False (a department's upload never moves a return); a valid
-    signature of this campaign still decides (a note says so)."""
+    signature of this campaign still decides (a note says so). ``finish_interrupted``:
+    also record what an interrupted run stored and did not record, each with a line of
+    its own (a department's upload leaves that to the bureau's runs)."""
     if assigned is not None:
         assigned = target_code(campaign, assigned)  # not in the roster: a usage error
     key = key or campaign.key()
     items = items if items is not None else items_from_paths(paths, campaign, Limits())
     outcomes = [Outcome(item) for item in items]
     with ledger_guard(campaign), open_ledger(campaign) as ledger:
-        docs = _store_all(campaign, ledger, outcomes, received_at, assigned)
-        record_stored(campaign, ledger, list(docs.values()), key=key, jobs=jobs, progress=progress)
+        left = unrecorded(campaign, ledger) if finish_interrupted else {}
+        docs = _store_all(campaign, ledger, outcomes, received_at, assigned, left)
+        extra = [_interrupted(sha, doc) for sha, doc in left.items() if sha not in docs]
+        outcomes += extra
+        todo = [*docs.values(), *(left[o.sha256 or ""] for o in extra)]
+        record_stored(campaign, ledger, todo, key=key, jobs=jobs, progress=progress)
         movable = {o.sha256 for o in outcomes if move_recorded or o.new}
         moved = {
             sha: move(campaign, ledger, doc, assigned, key=key)
             for sha, doc in (docs.items() if assigned else ())
             if sha in movable
         }
-        rows = {sha: row for sha in docs if (row := ledger.return_of(sha)) is not None}
+        shas = [*docs, *(o.sha256 or "" for o in extra)]
+        rows = {sha: row for sha in shas if (row := ledger.return_of(sha)) is not None}
     names = roster_keys(campaign).names_by_code
     for outcome in outcomes:
         row = rows.get(outcome.sha256 or "")
@@ -57,19 +71,35 @@ def collect(
     return outcomes
 
 
+def _interrupted(sha: str, doc: dict[str, Any]) -> Outcome:
+    """The line of a return an interrupted run stored and did not record."""
+    item = Item(
+        str(doc.get("original_name") or doc["file"]),
+        str(doc.get("source") or "inbox/"),
+        sender=doc.get("sender"),
+        message_id=doc.get("message_id"),
+    )
+    outcome = Outcome(item, sha256=sha, new=True, stored=doc["file"])
+    outcome.notes.append(
+        ("上次中断时已存入，本次补登记", "stored by an interrupted run; recorded now")
+    )
+    return outcome
+
+
 def _store_all(
     campaign: Campaign,
     ledger: Ledger,
     outcomes: list[Outcome],
     received_at: str | None,
     assigned: str | None,
+    left: dict[str, dict[str, Any]],
 ) -> dict[str, dict[str, Any]]:
     """Each input stored in inbox/, or the reason it cannot be (its outcome says it);
     the batch's stored returns by sha256. The same bytes twice in one batch are one
-    return: the second is a duplicate."""
+    return: the second is a duplicate. ``left``: what interrupted runs stored and did
+    not record (an input of the same bytes is that stored return)."""
     docs: dict[str, dict[str, Any]] = {}
-    shas = [hashlib.sha256(o.item.data).hexdigest() for o in outcomes if o.item.data is not None]
-    known = sidecars_for(campaign, shas)  # only this batch's, not every return's
+    known = {**left, **sidecars_for(campaign, ledger, [o.item for o in outcomes])}
     for outcome in outcomes:
         item = outcome.item
         if item.problem or item.data is None:

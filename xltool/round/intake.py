@@ -153,31 +153,61 @@ def stored_sidecars(campaign: Campaign) -> dict[str, dict[str, Any]]:
     return out
 
 
-def sidecars_for(campaign: Campaign, shas: list[str]) -> dict[str, dict[str, Any]]:
-    """The sidecars of these contents only, if stored (names begin with 16 digits of the
-    hash), with their hand assignments: what a batch needs, without reading every
-    sidecar of a campaign of thousands of returns. One listing of inbox/ for the whole
-    batch (a listing per content made a batch into a full inbox quadratic)."""
-    contents = set(shas)
-    wanted = {sha[:16] for sha in contents}
+def stored_name(sha: str, original_name: str) -> str:
+    """The name a content is stored under in inbox/ (its sidecar adds ``.json``)."""
+    return f"{sha[:16]}-{safe_name(original_name)}"
+
+
+def sidecars_for(
+    campaign: Campaign, ledger: Ledger, items: list[Item]
+) -> dict[str, dict[str, Any]]:
+    """The sidecars of these inputs' contents, if stored, by sha256 (with their hand
+    assignments): where the ledger says a recorded return is stored, else under the name
+    the input itself would be stored as. No listing of inbox/, whose thousands of
+    returns a server would otherwise read through for each upload; the same bytes stored
+    under another name by a run killed before recording them are found by
+    :func:`unrecorded`, which ``collect`` asks once a run."""
     out: dict[str, dict[str, Any]] = {}
-    if not wanted or not campaign.inbox.is_dir():
-        return out
-    names = [
-        n
-        for n in os.listdir(campaign.inbox)
-        if n[:16] in wanted and n[16:17] == "-" and n.endswith(".json")
-    ]
+    for item in items:
+        if item.data is None:
+            continue
+        sha = hashlib.sha256(item.data).hexdigest()
+        name = ledger.stored_file(sha) or stored_name(sha, item.original_name)
+        with contextlib.suppress(OSError, ValueError):
+            doc = read_json(campaign.inbox / f"{name}.json")
+            if isinstance(doc, dict) and doc.get("sha256") == sha:
+                out[sha] = doc
+    return _with_assignments(campaign, out)
+
+
+def unrecorded(campaign: Campaign, ledger: Ledger) -> dict[str, dict[str, Any]]:
+    """Every stored return the ledger does not have, by sha256 (with its hand
+    assignment): what a run killed between storing and recording left. One listing of
+    inbox/ (sidecar names begin with 16 digits of the hash)."""
+    recorded = {sha[:16] for sha in ledger.recorded()}
+    out: dict[str, dict[str, Any]] = {}
+    names = os.listdir(campaign.inbox) if campaign.inbox.is_dir() else []
     for name in names:
+        if not name.endswith(".json") or name[16:17] != "-" or name[:16] in recorded:
+            continue
         with contextlib.suppress(OSError, ValueError):
             doc = read_json(campaign.inbox / name)
-            if isinstance(doc, dict) and doc.get("sha256") in contents:
+            file = doc.get("file") if isinstance(doc, dict) else None
+            if not doc.get("sha256") or not isinstance(file, str) or Path(file).name != file:
+                continue
+            if (campaign.inbox / file).is_file() and not ledger.has_return(doc["sha256"]):
                 out[doc["sha256"]] = doc
-    if out:
+    return _with_assignments(campaign, out)
+
+
+def _with_assignments(
+    campaign: Campaign, docs: dict[str, dict[str, Any]]
+) -> dict[str, dict[str, Any]]:
+    if docs:
         for sha, code in assignments(campaign).items():
-            if sha in out:
-                out[sha] = {**out[sha], "assigned": code}
-    return out
+            if sha in docs:
+                docs[sha] = {**docs[sha], "assigned": code}
+    return docs
 
 
 def read_assignments(campaign: Campaign) -> dict[str, list[dict[str, Any]]]:
@@ -226,7 +256,7 @@ def store(
     known = stored_sidecars(campaign) if known is None else known
     if sha in known:
         return known[sha]
-    name = f"{sha[:16]}-{safe_name(item.original_name)}"
+    name = stored_name(sha, item.original_name)
     now = datetime.now(UTC)
     candidates = [("given", received_at), ("message", item.received_at), ("mtime", item.mtime)]
     when = received(candidates, campaign.zone, now)

@@ -307,6 +307,15 @@ class Ledger:
             is not None
         )
 
+    def stored_file(self, sha256: str) -> str | None:
+        """The file in inbox/ a recorded return is stored as, or None."""
+        row = self.db.execute("SELECT file FROM returns WHERE sha256=?", (sha256,)).fetchone()
+        return row[0] if row else None
+
+    def recorded(self) -> set[str]:
+        """The sha256 of every recorded return."""
+        return {row[0] for row in self.db.execute("SELECT sha256 FROM returns")}
+
     def put_return(self, row: dict[str, Any]) -> bool:
         """Record a return once (by content hash); False when it was already recorded
         (by this run or another one running at the same time)."""

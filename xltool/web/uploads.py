@@ -174,10 +174,11 @@ def take_in(
     """``collect`` of these inputs, received now (blocking: call it off the event loop).
     With ``assigned`` (a department page), a workbook not recorded before is that
     department's by hand (a valid signature still decides); one recorded before is
-    never moved by an upload."""
+    never moved by an upload, and what an interrupted run left is the console's to
+    finish (a line each), never a department's."""
     when = datetime.now(UTC).isoformat(timespec="seconds")
     with slots:
         return collect(
             campaign, [], items=items, key=key, received_at=when, assigned=assigned,
-            move_recorded=False,
+            move_recorded=False, finish_interrupted=assigned is None,
         )  # fmt: skip
