@@ -182,6 +182,8 @@ def main() -> None:
         client = TestClient(app, client=("127.0.0.1", 50000))
         assert client.get(f"/?token={TOKEN}", follow_redirects=False).status_code == 303
         board(client, campaign, args.count)
+        portal_links(campaign, PUBLIC, key=key)  # the links are made days before the uploads:
+        time.sleep(2.1)  # their file settles (folder.made_from keeps nothing fresher)
         todo = made[args.returned :]
         uploads("(b)", client.post, campaign, key, todo[: args.uploads])
         nodelay = [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
