@@ -571,7 +571,11 @@ def test_what_an_interrupted_run_stored_is_the_next_runs_to_finish(
     assert "通过" in page.text and "初稿" not in page.text and "第4局.xlsx" not in page.text
     assert [r.code for r in rows(camp)] == ["D01"]
 
+    (camp.inbox / "0123456789abcdef-odd.xlsx.json").write_text("[]")  # not a sidecar
+    away = {"sha256": "f" * 64, "file": "../ledger.sqlite"}  # one naming a file elsewhere
+    (camp.inbox / "ffffffffffffffff-away.json").write_text(json.dumps(away))
     done = collect(camp, [str(files["ok3"])], key=base["key"])
+    assert len(done) == 2
     lines = {o.sha256: o for o in done}
     assert lines[orphan].kind == "collected" and lines[orphan].stored.endswith("第3局-初稿.xlsx")
     assert lines[other].kind == "collected" and lines[other].item.original_name == "第4局.xlsx"

@@ -81,7 +81,7 @@ class Outcome:
     annotated: str | None = None
     reason: tuple[str, str] | None = None  # (zh, en): unmatched, not stored …
     notes: list[tuple[str, str]] = field(default_factory=list)
-    findings: list[dict[str, Any]] = field(default_factory=list)  # as recorded (in Chinese)
+    findings: list[dict[str, Any]] = field(default_factory=list)  # as the ledger has them
     beside: Any = None  # a report or a 复核表 taken beside the forms, with its own line
 
     @property
@@ -147,10 +147,7 @@ def stored_sidecars(campaign: Campaign) -> dict[str, dict[str, Any]]:
             continue  # being written by a concurrent run: its no-clobber write decides
         if isinstance(doc, dict) and doc.get("sha256"):
             out[doc["sha256"]] = doc
-    for sha, code in assignments(campaign).items():
-        if sha in out:
-            out[sha] = {**out[sha], "assigned": code}
-    return out
+    return _with_assignments(campaign, out)
 
 
 def stored_name(sha: str, original_name: str) -> str:
@@ -192,9 +189,11 @@ def unrecorded(campaign: Campaign, ledger: Ledger) -> dict[str, dict[str, Any]]:
             continue
         with contextlib.suppress(OSError, ValueError):
             doc = read_json(campaign.inbox / name)
-            file = doc.get("file") if isinstance(doc, dict) else None
-            if not doc.get("sha256") or not isinstance(file, str) or Path(file).name != file:
+            if not isinstance(doc, dict) or not doc.get("sha256"):
                 continue
+            file = doc.get("file")
+            if not isinstance(file, str) or Path(file).name != file:
+                continue  # a sidecar names its file beside it, never a path elsewhere
             if (campaign.inbox / file).is_file() and not ledger.has_return(doc["sha256"]):
                 out[doc["sha256"]] = doc
     return _with_assignments(campaign, out)
@@ -203,6 +202,7 @@ def unrecorded(campaign: Campaign, ledger: Ledger) -> dict[str, dict[str, Any]]:
 def _with_assignments(
     campaign: Campaign, docs: dict[str, dict[str, Any]]
 ) -> dict[str, dict[str, Any]]:
+    """Sidecars with the latest hand assignment of ``assignments.json`` as ``assigned``."""
     if docs:
         for sha, code in assignments(campaign).items():
             if sha in docs:
