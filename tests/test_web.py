@@ -281,6 +281,7 @@ def test_english_pages(camp: Campaign, base: dict[str, Any]) -> None:
     path = link_path(camp, base["key"], "D02")
     verdict = post_files(c, path + "/upload", [base["files"]["fix2"]], portal_csrf(c, path))
     assert "give the reason and remedy" in verdict.text and "偏差原因" not in verdict.text
+    assert " (1 error, 0 warnings)" in verdict.text and "（" not in verdict.text
     page = c.get("/dept/D02").text
     assert "give the reason and remedy" in page and "请填写偏差原因" not in page
     zh = signed_in(client(camp, base["key"])).get("/dept/D02").text

@@ -67,6 +67,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
 }
 
 
+def counts(errors: int, warnings: int, lang: str) -> str:
+    """「1 个错误、0 个警告」, or "1 error, 0 warnings" (English counts agree)."""
+    if lang == "zh":
+        return f"{errors} 个错误、{warnings} 个警告"
+    return f"{errors} error{'' if errors == 1 else 's'}, {warnings} warning{'' if warnings == 1 else 's'}"
+
+
 def set_lang(lang: str) -> None:
     _LANG["value"] = "en" if lang == "en" else "zh"
 

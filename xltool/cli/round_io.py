@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from xltool.errors import XltoolError
+from xltool.i18n import counts as error_counts
 from xltool.i18n import t
 
 
@@ -111,11 +112,7 @@ def collect_line(o: Any, lang: str) -> str:
         "en": {"ok": "passed", "invalid": "to fix", "unreadable": "to fix (unreadable)"},
     }[lang].get(o.status or "", o.status or "")
     seen = "" if o.new else ("（此前已收到）" if zh else " (received before)")
-    counts = (
-        f"，{o.errors} 个错误、{o.warnings} 个警告"
-        if zh
-        else f", {o.errors} errors, {o.warnings} warnings"
-    )
+    counts = ("，" if zh else ", ") + error_counts(o.errors, o.warnings, lang)
     if o.code is None:
         reason = o.reason[0 if zh else 1] if o.reason else ""
         return (

@@ -11,6 +11,7 @@ from urllib.parse import quote
 from jinja2 import Environment, FileSystemLoader
 from starlette.responses import FileResponse, HTMLResponse, Response
 
+from xltool.i18n import counts
 from xltool.paths import templates_dir
 from xltool.web.texts import text
 
@@ -34,10 +35,17 @@ class Pages:
             trim_blocks=True,
             lstrip_blocks=True,
         )
-        self.env.globals.update(t=self.t, lang=lang)
+        self.env.globals.update(t=self.t, lang=lang, counts=self.counts)
 
     def t(self, key: str, **values: Any) -> str:
         return text(key, self.lang, **values)
+
+    def counts(self, errors: int, warnings: int, paren: bool = False) -> str:
+        """How many errors and warnings, in the page's language (in brackets: its own)."""
+        said = counts(errors, warnings, self.lang)
+        if not paren:
+            return said
+        return f"（{said}）" if self.lang == "zh" else f" ({said})"
 
     def render(self, name: str, **context: Any) -> str:
         return self.env.get_template(name).render(**context)

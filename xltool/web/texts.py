@@ -107,7 +107,6 @@ TEXT: dict[str, tuple[str, str]] = {
     "line.unmatched": ("未匹配到部门", "matched no department"),
     "line.before": ("此前已收到", "received before"),
     "line.by": ("按{how}", "by {how}"),
-    "line.counts": ("{e} 个错误、{w} 个警告", "{e} errors, {w} warnings"),
     "line.other": (
         "签名表明这是发给其他部门的表：已收录，但不计入本部门",
         "its signature says it was issued to another department: recorded, not counted here",
