@@ -97,16 +97,22 @@ def with_custom_properties(docx: bytes, props: dict[str, str]) -> bytes:
 _PROPERTY = re.compile(r"\{[^}]*\}property$")
 
 
-def read_custom_properties(zf: zipfile.ZipFile) -> dict[str, str]:
+def read_custom_properties(zf: zipfile.ZipFile, containing: bytes = b"") -> dict[str, str]:
     """The ``xltool_*`` custom properties of an opened package (prefix removed); empty
-    when it has none or they cannot be read. Whatever the file says: callers check."""
+    when it has none or they cannot be read. Whatever the file says: callers check.
+    ``containing``: empty too when the part's bytes do not contain these, tested before
+    the XML is parsed (a caller after one property's value need not parse every form's
+    signed metadata)."""
     import defusedxml.ElementTree as ET
 
     try:
         info = zf.getinfo(CUSTOM_PART)
         if info.file_size > MAX_CUSTOM_BYTES:
             return {}
-        root = ET.fromstring(zf.read(info))
+        raw = zf.read(info)
+        if containing not in raw:
+            return {}
+        root = ET.fromstring(raw)
     except Exception:  # absent, damaged or hostile: no metadata
         return {}
     out: dict[str, str] = {}

@@ -12,7 +12,7 @@ from typing import Any
 
 from xltool.forms.meta import read_metadata
 from xltool.forms.recheck_form import COL, RECHECK_FORMAT, SHEET
-from xltool.forms.report_meta import CUSTOM_PART, MAX_CUSTOM_BYTES, read_custom_properties
+from xltool.forms.report_meta import read_custom_properties
 from xltool.forms.values import parse_number
 from xltool.limits import Limits
 from xltool.reading.sniff import sniff
@@ -34,15 +34,10 @@ def is_recheck_workbook(data: bytes) -> bool:
         return False
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            info = zf.getinfo(CUSTOM_PART)
-            if info.file_size > MAX_CUSTOM_BYTES:
-                return False
             # every form xltool issues has custom properties (its signed metadata): the
             # XML is parsed only when the format's name is in it
-            if RECHECK_FORMAT.encode() not in zf.read(info):
-                return False
-            props = read_custom_properties(zf)
-    except (KeyError, zipfile.BadZipFile, OSError, ValueError, RuntimeError):
+            props = read_custom_properties(zf, containing=RECHECK_FORMAT.encode())
+    except (zipfile.BadZipFile, OSError, ValueError):
         return False
     return props.get("format") == RECHECK_FORMAT
 
