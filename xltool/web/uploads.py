@@ -27,13 +27,9 @@ from xltool.checking.verify import SPREADSHEET_SUFFIXES
 from xltool.limits import Limits, MiB
 from xltool.round.collect import collect
 from xltool.round.folder import Campaign
+from xltool.round.inputs import is_plain_zip, zip_members
 from xltool.round.intake import Item, Outcome
 from xltool.safeio import visible
-
-try:  # where the round keeps its inputs (collect's own zip reading)
-    from xltool.round.inputs import is_plain_zip, zip_members
-except ImportError:  # a round that kept them beside the intake
-    from xltool.round.intake import is_plain_zip, zip_members  # type: ignore[attr-defined,no-redef]
 
 
 @dataclass(frozen=True)
