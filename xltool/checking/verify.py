@@ -213,7 +213,7 @@ class Task:
     def after_reply(self, result: FileResult) -> None:
         """In the worker, once the result is on its way: ``keep`` it (a cache of what
         verify said; writing it here keeps it off the caller's path)."""
-        if self.keep is not None and result.sha256:
+        if self.keep is not None:
             with contextlib.suppress(Exception):  # a cache not written loses nothing
                 self.keep(result)
 
